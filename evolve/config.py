@@ -1,0 +1,310 @@
+"""Run configuration: a typed schema, YAML loading, ``--set`` overrides.
+
+One schema covers problem.yaml and run config files. Precedence, lowest first:
+built-in defaults < problem.yaml < config file (``--config``) < ``--set key=value``.
+Unknown keys and wrong types are errors naming the file, the key and the expected type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+
+from evolve.errors import UserError
+
+
+@dataclass
+class Hint:
+    text: str
+    after_iterations: int = 0
+    on_stagnation: int | None = None  # released after this many iterations without improvement
+
+
+@dataclass
+class Constraints:
+    forbidden_imports: list[str] = field(default_factory=list)
+    max_changed_lines: int | None = None
+    timeout_s: float = 60.0
+    memory_mb: int = 4096
+
+
+@dataclass
+class ModelConfig:
+    name: str
+    provider: Literal["openai", "litellm"] = "openai"
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    weight: float = 1.0
+    price_in_per_mtok: float | None = None  # USD per million prompt tokens (overrides the table)
+    price_out_per_mtok: float | None = None
+    temperature: float | None = None
+
+
+@dataclass
+class LLMConfig:
+    models: list[ModelConfig] = field(default_factory=list)  # empty: the offline mutation engine
+    temperature: float = 0.7
+    max_tokens: int = 4096
+    timeout_s: float = 120.0
+    retries: int = 3
+    backoff_s: float = 1.0
+    concurrency: int = 4
+
+
+@dataclass
+class DatabaseConfig:
+    url: str | None = None  # default: sqlite:///<run dir>/evolve.db
+    num_islands: int = 4
+    migration_interval: int = 20  # iterations per island between migrations
+    migration_rate: float = 0.1  # fraction of an island's elites copied to the next island
+    feature_dimensions: list[str] = field(default_factory=lambda: ["complexity", "diversity"])
+    feature_bins: int = 8
+    archive_size: int = 50
+    exploration_ratio: float = 0.2
+    exploitation_ratio: float = 0.7
+    elite_ratio: float = 0.1
+    num_top_inspirations: int = 2
+    num_diverse_inspirations: int = 2
+    num_failures: int = 2
+
+
+@dataclass
+class PromptConfig:
+    mode: Literal["diff", "rewrite"] = "diff"
+    rewrite_every: int = 0  # every N-th iteration asks for a full-block rewrite (0: never)
+    include_artifacts: bool = True
+
+
+@dataclass
+class BudgetConfig:
+    iterations: int | None = 100
+    evaluations: int | None = None
+    usd: float | None = None
+    wall_time_s: float | None = None
+
+
+@dataclass
+class EvaluationConfig:
+    workers: int = 2
+    executor: str = "local"
+
+
+@dataclass
+class Config:
+    # problem
+    name: str = ""
+    description: str = ""
+    initial_programs: list[str] = field(default_factory=lambda: ["initial_program.py"])
+    evaluator: str = ""
+    evaluator_args: dict[str, Any] = field(default_factory=dict)
+    hints: list[Hint] = field(default_factory=list)
+    constraints: Constraints = field(default_factory=Constraints)
+    preload: list[str] = field(default_factory=lambda: ["numpy"])
+    # run
+    seed: int = 0
+    out: str = "runs"
+    llm: LLMConfig = field(default_factory=LLMConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    prompt: PromptConfig = field(default_factory=PromptConfig)
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin is list:
+        return f"list of {_type_name(typing.get_args(tp)[0])}"
+    if origin is dict:
+        return "mapping"
+    if tp is type(None):
+        return "null"
+    if dataclasses.is_dataclass(tp):
+        return "mapping"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _convert(value: Any, tp: Any, where: str) -> Any:
+    """Check ``value`` against type ``tp`` and build dataclasses; raise UserError."""
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        errors = []
+        for arg in typing.get_args(tp):
+            try:
+                return _convert(value, arg, where)
+            except UserError as exc:
+                errors.append(exc)
+        raise UserError(f"expected {_type_name(tp)}, got {type(value).__name__} {value!r}", where)
+    if origin is Literal:
+        if value in typing.get_args(tp):
+            return value
+        raise UserError(f"expected {_type_name(tp)}, got {value!r}", where)
+    if tp is type(None):
+        if value is None:
+            return None
+    elif origin is list:
+        if isinstance(value, list):
+            (item,) = typing.get_args(tp)
+            return [_convert(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+    elif origin is dict:
+        if isinstance(value, dict):
+            return dict(value)
+    elif dataclasses.is_dataclass(tp):
+        if isinstance(value, dict):
+            return build(tp, value, where)
+    elif tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(tp, type) and isinstance(value, tp):
+        return value
+    raise UserError(f"expected {_type_name(tp)}, got {type(value).__name__} {value!r}", where)
+
+
+def build(cls: Any, data: dict[str, Any], where: str = "") -> Any:
+    """Build dataclass ``cls`` from a mapping, rejecting unknown keys and wrong types."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in data.items():
+        path = f"{where}.{key}" if where else str(key)
+        if key not in names:
+            raise UserError(f"unknown key (known: {', '.join(sorted(names))})", path)
+        kwargs[key] = _convert(value, hints[key], path)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # a required field is missing
+        raise UserError(str(exc).split(".__init__() ")[-1], where or cls.__name__) from None
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+# ---------------------------------------------------------------- loading and merging
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read a YAML mapping; every failure is a one-line UserError naming the file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError("file not found", str(path)) from None
+    except OSError as exc:
+        raise UserError(f"cannot read file ({exc.strerror})", str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UserError(f"invalid YAML ({line}{problem})", str(path)) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UserError(f"expected a mapping at the top level, got {type(data).__name__}", str(path))
+    return data
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and key != "evaluator_args":
+            merged[key] = deep_merge(merged[key], value)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse_set(item: str) -> dict[str, Any]:
+    """``a.b.c=value`` -> ``{"a": {"b": {"c": value}}}``; the value is parsed as YAML."""
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip():
+        raise UserError("expected KEY=VALUE, e.g. --set budget.iterations=50", f"--set {item}")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    out: dict[str, Any] = {}
+    node = out
+    parts = key.strip().split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    return out
+
+
+def _check_source(data: dict[str, Any], source: str) -> None:
+    """Validate one layer on its own so errors name the file that holds the bad key."""
+    defaults = to_dict(Config())
+    try:
+        build(Config, deep_merge(defaults, data))
+    except UserError as exc:
+        raise UserError(exc.message, f"{source}: {exc.where}" if exc.where else source) from None
+
+
+def load_config(
+    problem_data: dict[str, Any] | None = None,
+    problem_source: str = "problem.yaml",
+    config_path: Path | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+) -> Config:
+    """Merge defaults < problem.yaml < config file < --set and validate."""
+    layers: list[tuple[dict[str, Any], str]] = []
+    if problem_data:
+        layers.append((problem_data, problem_source))
+    if config_path is not None:
+        layers.append((read_yaml(config_path), str(config_path)))
+    for item in overrides:
+        layers.append((parse_set(item), f"--set {item}"))
+    merged: dict[str, Any] = to_dict(Config())
+    for data, source in layers:
+        _check_source(data, source)
+        merged = deep_merge(merged, data)
+    config: Config = build(Config, merged)
+    validate_semantics(config)
+    return config
+
+
+def validate_semantics(config: Config) -> None:
+    """Checks beyond types: ranges and relations between keys."""
+    db = config.database
+    if db.num_islands < 1:
+        raise UserError("must be at least 1", "database.num_islands")
+    ratios = db.exploration_ratio + db.exploitation_ratio + db.elite_ratio
+    if abs(ratios - 1.0) > 1e-6:
+        raise UserError(
+            f"exploration_ratio + exploitation_ratio + elite_ratio must sum to 1 (got {ratios:g})",
+            "database",
+        )
+    if db.feature_bins < 1:
+        raise UserError("must be at least 1", "database.feature_bins")
+    if config.evaluation.workers < 1:
+        raise UserError("must be at least 1", "evaluation.workers")
+    if config.llm.concurrency < 1:
+        raise UserError("must be at least 1", "llm.concurrency")
+    for i, model in enumerate(config.llm.models):
+        if model.weight <= 0:
+            raise UserError("must be positive", f"llm.models[{i}].weight")
+    for key in ("iterations", "evaluations", "usd", "wall_time_s"):
+        value = getattr(config.budget, key)
+        if value is not None and value < 0:
+            raise UserError("must not be negative", f"budget.{key}")

@@ -1,0 +1,72 @@
+"""``evolve config init``: the default run config as commented YAML, generated from the schema."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import yaml
+
+from evolve.config import Config
+
+# Comments for the keys a run config usually sets; problem keys live in problem.yaml.
+COMMENTS: dict[str, str] = {
+    "seed": "seed for sampling, the offline engine and evaluation inputs",
+    "out": "folder that holds run folders",
+    "llm": "models to ask for edits; no models = the offline mutation engine (no API key needed)",
+    "llm.models": (
+        "e.g. [{name: gpt-4.1-mini, weight: 0.8}, {name: gpt-4.1, weight: 0.2}];"
+        " keys: name, provider (openai|litellm), base_url, api_key_env, weight,"
+        " price_in_per_mtok, price_out_per_mtok, temperature"
+    ),
+    "llm.retries": "attempts per call (one retry layer only)",
+    "llm.backoff_s": "first backoff; doubles per attempt, Retry-After honoured",
+    "llm.concurrency": "LLM calls in flight at once",
+    "database": "search state",
+    "database.url": "null = SQLite file in the run folder; or postgresql+psycopg://user@host/db",
+    "database.migration_interval": "iterations of an island between migrations",
+    "database.migration_rate": "fraction of an island's elites copied to the next island",
+    "database.feature_dimensions": "MAP-Elites axes: complexity, diversity, or any metric name",
+    "database.archive_size": "programs kept in the global elite archive",
+    "database.exploration_ratio": "parent sampling: uniform from the island",
+    "database.exploitation_ratio": "parent sampling: fitness-weighted among the island's cell elites",
+    "database.elite_ratio": "parent sampling: from the global archive (child stays on the island)",
+    "prompt.mode": "diff = SEARCH/REPLACE edits; rewrite = whole EVOLVE-BLOCK",
+    "prompt.rewrite_every": "every N-th iteration asks for a full rewrite (0 = never)",
+    "budget": "the run stops at the first budget reached (null = unlimited)",
+    "budget.wall_time_s": "per invocation (a resumed run gets a fresh wall-time budget)",
+    "evaluation.workers": "evaluation worker processes",
+    "evaluation.executor": "local (warm worker processes)",
+}
+
+RUN_SECTIONS = ["seed", "out", "llm", "database", "prompt", "budget", "evaluation"]
+
+
+def _emit(key: str, value: Any, path: str, indent: int, lines: list[str]) -> None:
+    pad = "  " * indent
+    comment = COMMENTS.get(path)
+    if isinstance(value, dict) and value:
+        if comment:
+            lines.append(f"{pad}# {comment}")
+        lines.append(f"{pad}{key}:")
+        for sub_key, sub_value in value.items():
+            _emit(sub_key, sub_value, f"{path}.{sub_key}", indent + 1, lines)
+        return
+    rendered = yaml.safe_dump(value, default_flow_style=True).strip()
+    if rendered.endswith("\n..."):
+        rendered = rendered[:-4].strip()
+    rendered = rendered.removesuffix("...").strip()
+    suffix = f"  # {comment}" if comment else ""
+    lines.append(f"{pad}{key}: {rendered}{suffix}")
+
+
+def default_config_yaml() -> str:
+    """The run sections of the default config, every key present, with comments."""
+    data = dataclasses.asdict(Config())
+    lines = [
+        "# evolve run configuration. Precedence: defaults < problem.yaml < this file < --set key=value",
+        "# Unknown keys are errors. `evolve config show PROBLEM --config THIS` prints the merged result.",
+    ]
+    for key in RUN_SECTIONS:
+        _emit(key, data[key], key, 0, lines)
+    return "\n".join(lines) + "\n"

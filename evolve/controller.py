@@ -1,0 +1,356 @@
+"""The evolution loop: sample, prompt, ask, edit, check, evaluate, store.
+
+Many iterations are in flight at once (asyncio): LLM calls overlap evaluations, which run
+in worker processes. Every finished iteration is committed to the store in one
+transaction together with the counters that budgets read, so a crash or Ctrl-C loses at
+most the iterations still in flight, and resume redoes exactly those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from evolve.database.records import LLMCallRecord, ProgramRecord, RunCounters, new_id
+from evolve.database.sampling import ProgramDatabase
+from evolve.database.store import Store
+from evolve.edits import apply_response, static_check
+from evolve.errors import UserError
+from evolve.evaluation.executor import EvaluationJob, create_executor
+from evolve.evaluation.types import EvaluationResult
+from evolve.llm import build_backend
+from evolve.llm.base import Completion, GenerationParams, LLMBackend, LLMError
+from evolve.problem import Problem
+from evolve.prompts import ProgramView, PromptBuilder, PromptContext
+
+# LLM failures that mean "nothing will work until the user fixes the config".
+FATAL_LLM_ERRORS = {"auth", "bad_request"}
+UNREACHABLE_AFTER = 3  # consecutive connection failures, with no success yet, before giving up
+
+
+@dataclass
+class Progress:
+    """A snapshot for live displays."""
+
+    iterations: int
+    iteration_budget: int | None
+    evaluations: int
+    valid: int
+    best_score: float | None
+    usd: float
+    elapsed_s: float
+    evals_per_s: float
+    message: str = ""
+    islands: list[int] = field(default_factory=list)
+
+
+class ProgressSink(Protocol):
+    def update(self, progress: Progress) -> None: ...
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    run_dir: Path
+    best: ProgramRecord | None
+    initial_best: float | None
+    counters: RunCounters
+    stop_reason: str
+
+
+def call_counters(call: LLMCallRecord, **extra: float) -> dict[str, float]:
+    """Counter increments for one LLM call plus ``extra`` (e.g. the iteration it ends)."""
+    return {"llm_calls": 1, "prompt_tokens": call.prompt_tokens,
+            "completion_tokens": call.completion_tokens, "usd": call.cost_usd, **extra}
+
+
+def view_of(program: ProgramRecord) -> ProgramView:
+    """What a prompt may show of a program (never its holdout scores)."""
+    return ProgramView(
+        id=program.id, code=program.code, score=program.score if program.valid else None,
+        metrics=program.metrics, artifacts=program.artifacts, reason=program.reason,
+    )
+
+
+class Controller:
+    def __init__(
+        self,
+        problem: Problem,
+        store: Store,
+        run_id: str,
+        run_dir: Path,
+        backend: LLMBackend | None = None,
+        progress: ProgressSink | None = None,
+    ) -> None:
+        self.problem = problem
+        self.cfg = problem.config
+        self.store = store
+        self.run_id = run_id
+        self.run_dir = run_dir
+        self.backend = backend or build_backend(self.cfg.llm, self.cfg.seed)
+        self.progress = progress
+        self.prompts = PromptBuilder(problem.directory)
+        self.db = ProgramDatabase(self.cfg.database, self.cfg.seed)
+        self.rng = random.Random(self.cfg.seed)
+        self.edit_errors: dict[int, str] = {}
+        self.stop_requested = False
+        self.stop_reason = ""
+        self._llm_ok = False
+        self._connection_failures = 0
+        self._started = time.monotonic()
+        self._evals_at_start = 0
+        self._best_iteration = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def request_stop(self, reason: str = "stopped by user") -> None:
+        self.stop_requested = True
+        self.stop_reason = self.stop_reason or reason
+
+    async def run(self, extra_iterations: int | None = None) -> RunSummary:
+        programs = list(self.store.programs(self.run_id))
+        self.db.rebuild(programs)
+        best = self.db.best()
+        self._best_iteration = best.iteration if best is not None else 0
+        counters = self.store.counters(self.run_id)
+        self._evals_at_start = counters.evaluations
+        budget = self.cfg.budget.iterations
+        if extra_iterations is not None:
+            budget = counters.iterations + extra_iterations
+        self.iteration_budget = budget
+        self.store.set_run_status(self.run_id, "running")
+        executor = create_executor(self.cfg.evaluation)
+        try:
+            if not programs:
+                await self._seed(executor)
+            initial = self.db.best()
+            initial_best = initial.score if initial is not None else None
+            await self._loop(executor)
+        finally:
+            executor.shutdown()
+            status = "stopped" if self.stop_requested and self.stop_reason.startswith("stopped") else "finished"
+            self.store.set_run_status(self.run_id, status)
+        best = self.db.best()
+        if best is not None:
+            (self.run_dir / "best_program.py").write_text(best.code, encoding="utf-8")
+        return RunSummary(self.run_id, self.run_dir, best, initial_best,
+                          self.store.counters(self.run_id), self.stop_reason or "budget reached")
+
+    # ------------------------------------------------------------------ seeding
+
+    async def _seed(self, executor: object) -> None:
+        """Evaluate the initial programs; several baselines seed different islands."""
+        islands = self.cfg.database.num_islands
+        evaluated: list[ProgramRecord] = []
+        for index, (_name, code) in enumerate(self.problem.initial_programs):
+            island = index % islands
+            result = await self._evaluate(executor, new_id(), code, seed=index)
+            record = self._record(code, result, parent=None, island=island, iteration=0, origin="initial")
+            self._commit(record, [])
+            evaluated.append(record)
+        # Islands without a baseline start from a copy of the best one (no re-evaluation).
+        seeded = {p.island for p in evaluated}
+        source = max(evaluated, key=lambda p: (p.valid, p.score or 0.0))
+        for island in range(islands):
+            if island not in seeded:
+                copy = ProgramRecord(**{**source.__dict__, "id": new_id(), "island": island,
+                                        "parent_id": source.id, "origin": "initial",
+                                        "created_at": time.time()})
+                self._commit(copy, [], counters={})
+        if not any(p.valid for p in evaluated):
+            reasons = "; ".join(f"{n}: {p.reason}" for (n, _), p in zip(self.problem.initial_programs, evaluated))
+            raise UserError(f"no initial program is valid ({reasons})", str(self.problem.directory))
+
+    # ------------------------------------------------------------------ the loop
+
+    def _budget_left(self) -> bool:
+        c = self.store.counters(self.run_id)
+        b = self.cfg.budget
+        checks = [
+            (self.iteration_budget is not None and c.iterations >= self.iteration_budget, "iteration budget reached"),
+            (b.evaluations is not None and c.evaluations >= b.evaluations, "evaluation budget reached"),
+            (b.usd is not None and c.usd >= b.usd, "USD budget reached"),
+            (b.wall_time_s is not None and time.monotonic() - self._started >= b.wall_time_s, "wall-time budget reached"),
+        ]
+        for hit, reason in checks:
+            if hit:
+                self.stop_reason = self.stop_reason or reason
+                return False
+        return True
+
+    async def _loop(self, executor: object) -> None:
+        width = self.cfg.llm.concurrency + self.cfg.evaluation.workers
+        llm_slots = asyncio.Semaphore(self.cfg.llm.concurrency)
+        in_flight: set[asyncio.Task[None]] = set()
+        launched = 0
+        start_iterations = self.store.counters(self.run_id).iterations
+        while True:
+            remaining = None
+            if self.iteration_budget is not None:
+                remaining = self.iteration_budget - start_iterations - launched
+            while (not self.stop_requested and len(in_flight) < width
+                   and (remaining is None or remaining > 0) and self._budget_left()):
+                iteration = start_iterations + launched + 1
+                launched += 1
+                remaining = None if remaining is None else remaining - 1
+                in_flight.add(asyncio.create_task(self._iteration(iteration, executor, llm_slots)))
+            if not in_flight:
+                break
+            done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                error = task.exception()
+                if error is not None:
+                    for other in in_flight:
+                        other.cancel()
+                    await asyncio.gather(*in_flight, return_exceptions=True)
+                    raise error
+            self._report("")
+
+    async def _iteration(self, iteration: int, executor: object, llm_slots: asyncio.Semaphore) -> None:
+        island = self.db.next_island()
+        parent, inspirations, failures = self.db.sample(island)
+        ctx = self._prompt_context(iteration, island, parent, inspirations, failures)
+        messages = self.prompts.render(ctx)
+        params = GenerationParams(
+            temperature=self.cfg.llm.temperature, max_tokens=self.cfg.llm.max_tokens,
+            timeout_s=self.cfg.llm.timeout_s, seed=self.cfg.seed * 1_000_003 + iteration, context=ctx,
+        )
+        async with llm_slots:
+            if self.stop_requested:
+                return
+            started = time.monotonic()
+            try:
+                completion = await self.backend.complete(messages, params)
+            except LLMError as exc:
+                self._on_llm_failure(exc, iteration, time.monotonic() - started)
+                return
+        self._llm_ok = True
+        self._connection_failures = 0
+        call = self._llm_call(completion, iteration)
+        edit = apply_response(parent.code, completion.text, ctx.mode)
+        if not edit.ok:
+            # Never evaluate an unchanged clone: the error goes into the island's next prompt.
+            self.edit_errors[island] = edit.error
+            self.store.add_llm_call(call, counters=call_counters(call, iterations=1))
+            self.store.add_event(self.run_id, "edit_failed", {"iteration": iteration, "error": edit.error})
+            return
+        self.edit_errors.pop(island, None)
+        child_id = new_id()
+        constraints = self.cfg.constraints
+        reason = static_check(edit.code, constraints.forbidden_imports, constraints.max_changed_lines,
+                              edit.changed_lines)
+        counters: dict[str, float] | None = None  # None: the store counts an evaluation
+        if reason:
+            result = EvaluationResult.invalid(f"static check: {reason}")
+            counters = call_counters(call, iterations=1, invalid=1)
+        else:
+            result = await self._evaluate(executor, child_id, edit.code, seed=iteration)
+        record = self._record(edit.code, result, parent=parent, island=island, iteration=iteration,
+                              origin="llm", program_id=child_id, model=completion.model,
+                              changed_lines=edit.changed_lines)
+        call.program_id = child_id
+        self._commit(record, [call], counters)
+        self._migrate_if_due()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _prompt_context(self, iteration: int, island: int, parent: ProgramRecord,
+                        inspirations: list[ProgramRecord], failures: list[ProgramRecord]) -> PromptContext:
+        every = self.cfg.prompt.rewrite_every
+        mode = "rewrite" if every and iteration % every == 0 else self.cfg.prompt.mode
+        parent_view = view_of(parent)
+        if not self.cfg.prompt.include_artifacts:
+            parent_view.artifacts = {}
+        return PromptContext(
+            description=self.problem.description, parent=parent_view,
+            inspirations=[view_of(p) for p in inspirations], failures=[view_of(p) for p in failures],
+            hints=self._released_hints(iteration), edit_error=self.edit_errors.get(island, ""),
+            mode=mode, max_changed_lines=self.cfg.constraints.max_changed_lines,
+        )
+
+    def _released_hints(self, iteration: int) -> list[str]:
+        stagnation = iteration - self._best_iteration
+        return [
+            h.text for h in self.cfg.hints
+            if iteration >= h.after_iterations and (h.on_stagnation is None or stagnation >= h.on_stagnation)
+        ]
+
+    async def _evaluate(self, executor: object, program_id: str, code: str, seed: int) -> EvaluationResult:
+        cfg = self.cfg
+        job = EvaluationJob(
+            program_id=program_id, code=code, problem_dir=self.problem.directory,
+            evaluator=cfg.evaluator, evaluator_args=dict(cfg.evaluator_args),
+            timeout_s=cfg.constraints.timeout_s, seed=cfg.seed * 7919 + seed, preload=list(cfg.preload),
+        )
+        return await executor.evaluate(job)  # type: ignore[attr-defined, no-any-return]
+
+    def _record(self, code: str, result: EvaluationResult, parent: ProgramRecord | None, island: int,
+                iteration: int, origin: str, program_id: str | None = None, model: str = "",
+                changed_lines: int = 0) -> ProgramRecord:
+        return ProgramRecord(
+            id=program_id or new_id(), run_id=self.run_id, code=code,
+            parent_id=parent.id if parent else None, island=island,
+            generation=parent.generation + 1 if parent else 0, iteration=iteration,
+            valid=result.valid, score=result.score if result.valid else None, metrics=result.metrics,
+            instances=result.instances, holdout=result.holdout, artifacts=result.artifacts,
+            reason=result.reason, features={}, origin=origin, model=model,
+            changed_lines=changed_lines, eval_s=float(result.metrics.get("eval_s", 0.0)),
+            created_at=time.time(),
+        )
+
+    def _commit(self, record: ProgramRecord, calls: list[LLMCallRecord],
+                counters: dict[str, float] | None = None) -> None:
+        best_before = self.db.best()
+        self.db.add(record)
+        self.store.add_program(record, calls, counters=counters)
+        best = self.db.best()
+        if best is not None and best is not best_before:
+            self._best_iteration = record.iteration
+            message = f"new best {best.score:.6g} (iteration {record.iteration}, island {record.island})"
+            self._report(message)
+
+    def _migrate_if_due(self) -> None:
+        for copy in self.db.migrate(new_id):
+            copy.run_id = self.run_id
+            self.store.add_program(copy, [])
+
+    def _llm_call(self, completion: Completion, iteration: int, ok: bool = True, error: str = "") -> LLMCallRecord:
+        return LLMCallRecord(
+            run_id=self.run_id, program_id=None, iteration=iteration, model=completion.model,
+            prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
+            cost_usd=completion.cost_usd, latency_s=completion.latency_s, ok=ok, error=error,
+            created_at=time.time(),
+        )
+
+    def _on_llm_failure(self, exc: LLMError, iteration: int, latency: float) -> None:
+        failed = Completion(text="", model=getattr(exc, "model", "") or "", prompt_tokens=0,
+                            completion_tokens=0, cost_usd=0.0, latency_s=latency)
+        call = self._llm_call(failed, iteration, ok=False, error=f"{exc.kind}: {exc}")
+        self.store.add_llm_call(call, counters=call_counters(call, iterations=1))
+        self.store.add_event(self.run_id, "llm_failed", {"iteration": iteration, "kind": exc.kind, "error": str(exc)})
+        if exc.kind in FATAL_LLM_ERRORS:
+            raise UserError(f"the LLM refused the request ({exc.kind}: {exc}); check the model name and API key",
+                            "llm.models")
+        if exc.kind in ("connection", "timeout") and not self._llm_ok:
+            self._connection_failures += 1
+            if self._connection_failures >= UNREACHABLE_AFTER:
+                raise UserError(f"cannot reach the LLM ({exc}); check base_url and that the server is up",
+                                "llm.models")
+        self._report(f"LLM call failed: {exc.kind}")
+
+    def _report(self, message: str) -> None:
+        if self.progress is None:
+            return
+        c = self.store.counters(self.run_id)
+        best = self.db.best()
+        elapsed = time.monotonic() - self._started
+        done = c.evaluations - self._evals_at_start
+        self.progress.update(Progress(
+            iterations=c.iterations, iteration_budget=self.iteration_budget, evaluations=c.evaluations,
+            valid=c.valid, best_score=best.score if best else None, usd=c.usd, elapsed_s=elapsed,
+            evals_per_s=done / elapsed if elapsed > 0 else 0.0, message=message,
+        ))

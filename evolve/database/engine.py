@@ -1,0 +1,178 @@
+"""Engine creation and the "is this our database?" check.
+
+SQLite (the default) needs care with several writers (controller, a resumed run,
+a second process): read-then-write transactions must take the write lock up front
+(``BEGIN IMMEDIATE``), otherwise two deferred transactions that both read and then
+write fail with "database is locked" or, worse, lose updates. pysqlite's own
+transaction handling is switched off (``isolation_level=None``) so SQLAlchemy's
+``begin`` event can emit the BEGIN itself. Connections opened for reading only
+(``READ_ONLY`` execution option) begin a deferred transaction, which in WAL mode
+sees a snapshot and never blocks the writer.
+
+PostgreSQL uses the same tables and statements; only the URL differs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from evolve.database.models import FORMAT_MARKER, SCHEMA_VERSION, meta_table, metadata
+from evolve.errors import UserError
+
+READ_ONLY = "evolve_read_only"  # execution option: begin a deferred (non-locking) transaction
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 60_000
+
+
+def normalize_url(url: str | Path) -> URL:
+    """Accept a SQLAlchemy URL or a plain file path (which means SQLite)."""
+    text = str(url)
+    if "://" not in text:
+        text = "sqlite:///" + str(Path(text).expanduser().resolve())
+    try:
+        parsed = make_url(text)
+    except ArgumentError as exc:
+        raise UserError(f"invalid database URL ({exc})", "database.url") from None
+    if parsed.drivername == "postgresql" and not _importable("psycopg2") and _importable("psycopg"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The file behind a SQLite URL, or None for other backends and in-memory SQLite."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def describe(url: URL) -> str:
+    """Where the database is, for messages (never shows a password)."""
+    path = sqlite_path(url)
+    return str(path) if path is not None else url.render_as_string(hide_password=True)
+
+
+def create_store_engine(url: URL, must_exist: bool) -> Engine:
+    """An engine for ``url`` whose database is checked to be ours (or created empty)."""
+    path = sqlite_path(url)
+    where = describe(url)
+    if path is not None:
+        _check_sqlite_file(path, must_exist)
+    try:
+        engine = _make_engine(url)
+    except (ImportError, ArgumentError) as exc:
+        raise UserError(f"cannot use database URL ({exc})", "database.url") from None
+    try:
+        ensure_schema(engine, where, create=not must_exist)
+    except UserError:
+        engine.dispose()
+        raise
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise UserError(f"not an evolve database ({detail})", where) from None
+    return engine
+
+
+def ensure_schema(engine: Engine, where: str, create: bool) -> None:
+    """Refuse foreign or newer databases; create the tables in an empty one."""
+    with engine.begin() as conn:
+        tables = set(inspect(conn).get_table_names())
+        if meta_table.name in tables:
+            meta = {row.key: row.value for row in conn.execute(select(meta_table))}
+            if meta.get("format") != FORMAT_MARKER:
+                raise UserError(
+                    f"not an evolve database (format marker {meta.get('format')!r})", where
+                )
+            version = int(meta.get("schema_version", "0"))
+            if version != SCHEMA_VERSION:
+                newer = "a newer" if version > SCHEMA_VERSION else "an older"
+                raise UserError(
+                    f"database schema version {version} was written by {newer} evolve "
+                    f"(this one reads version {SCHEMA_VERSION})",
+                    where,
+                )
+            metadata.create_all(conn, checkfirst=True)
+            return
+        if tables:
+            listed = ", ".join(sorted(tables)[:5])
+            raise UserError(f"not an evolve database (has tables {listed}, no evolve_meta)", where)
+        if not create:
+            raise UserError("not an evolve database (no tables)", where)
+        metadata.create_all(conn, checkfirst=True)
+        conn.execute(
+            meta_table.insert(),
+            [
+                {"key": "format", "value": FORMAT_MARKER},
+                {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+            ],
+        )
+
+
+def _check_sqlite_file(path: Path, must_exist: bool) -> None:
+    where = str(path)
+    if path.is_dir():
+        raise UserError("not an evolve database (a directory)", where)
+    if not path.exists():
+        if must_exist:
+            raise UserError("database file not found", where)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise UserError(f"cannot read database file ({exc.strerror})", where) from None
+    if header and header != SQLITE_HEADER:
+        raise UserError("not an evolve database (not an SQLite file)", where)
+    if not header and must_exist:
+        raise UserError("not an evolve database (empty file)", where)
+
+
+def _make_engine(url: URL) -> Engine:
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}}
+    if sqlite_path(url) is None:  # in-memory: one shared connection, or every checkout is empty
+        kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    engine = create_engine(url, **kwargs)
+    _install_sqlite_transaction_control(engine, in_memory=sqlite_path(url) is None)
+    return engine
+
+
+def _install_sqlite_transaction_control(engine: Engine, in_memory: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        try:
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                # WAL + NORMAL survives process crashes; an OS crash may roll back the
+                # last commits but never corrupts the file.
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None

@@ -1,0 +1,82 @@
+"""Result and protocol types shared by every evaluator."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, runtime_checkable
+
+if TYPE_CHECKING:
+    from evolve.evaluation.sandbox import Sandbox
+
+
+@dataclass
+class EvaluationResult:
+    """What an evaluator says about one candidate.
+
+    ``score`` is the combined score the search maximises; ``instances`` holds
+    per-workload scores (Pareto selection); ``holdout`` is scored apart and never rendered
+    into prompts; ``artifacts`` is text feedback for the LLM; ``reason`` explains an
+    invalid candidate in one specific line.
+    """
+
+    valid: bool
+    score: float = 0.0
+    metrics: dict[str, float] = field(default_factory=dict)
+    instances: dict[str, float] = field(default_factory=dict)
+    holdout: dict[str, float] = field(default_factory=dict)
+    artifacts: dict[str, str] = field(default_factory=dict)
+    reason: str = ""
+
+    @classmethod
+    def invalid(cls, reason: str, **artifacts: str) -> "EvaluationResult":
+        return cls(valid=False, score=0.0, reason=reason, artifacts=dict(artifacts))
+
+    def __post_init__(self) -> None:
+        if self.valid and not math.isfinite(float(self.score)):
+            self.valid = False
+            self.reason = self.reason or f"non-finite score {self.score!r}"
+            self.score = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "EvaluationResult":
+        return cls(**data)
+
+
+@dataclass
+class EvaluationContext:
+    """What the trusted evaluator gets besides the candidate file."""
+
+    problem_dir: Path
+    sandbox: "Sandbox"
+    timeout_s: float = 60.0
+    seed: int = 0
+    workdir: Path | None = None
+
+
+@runtime_checkable
+class Evaluator(Protocol):
+    """Scores a candidate program. Runs on the trusted side; it must execute candidate
+    code only through ``context.sandbox``."""
+
+    def evaluate(self, candidate_path: Path, context: EvaluationContext) -> EvaluationResult: ...
+
+
+@dataclass
+class CascadeStage:
+    """A cheaper stage run before ``evaluate``; the candidate stops here when the stage
+    says invalid or scores below ``min_score``."""
+
+    name: str
+    run: Callable[[Path, EvaluationContext], EvaluationResult]
+    min_score: float = float("-inf")
+
+
+def cascade_of(evaluator: Evaluator) -> Sequence[CascadeStage]:
+    """Optional cascade: an evaluator may define ``cascade() -> list[CascadeStage]``."""
+    stages = getattr(evaluator, "cascade", None)
+    return list(stages()) if callable(stages) else []

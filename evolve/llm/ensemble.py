@@ -1,0 +1,38 @@
+"""Weighted choice among several backends, one model per call."""
+
+from __future__ import annotations
+
+import random
+from typing import Sequence
+
+from evolve.llm.base import Completion, GenerationParams, LLMBackend
+
+
+class EnsembleBackend:
+    """Picks a backend per call with probability proportional to its weight.
+
+    The pick uses a seeded RNG, so a run's sequence of model choices is reproducible;
+    the returned :class:`Completion` names the model that answered. A failure is not
+    retried on another model: each backend already retried, and the controller decides.
+    """
+
+    def __init__(self, backends: Sequence[LLMBackend], weights: Sequence[float], seed: int) -> None:
+        if not backends:
+            raise ValueError("an ensemble needs at least one backend")
+        if len(weights) != len(backends):
+            raise ValueError(f"{len(backends)} backends but {len(weights)} weights")
+        if any(w <= 0 for w in weights):
+            raise ValueError("ensemble weights must be positive")
+        self.backends = list(backends)
+        self.weights = [float(w) for w in weights]
+        self._rng = random.Random(seed)
+        self.name = "ensemble(" + ",".join(b.name for b in self.backends) + ")"
+        self.calls = {b.name: 0 for b in self.backends}
+
+    def pick(self) -> LLMBackend:
+        backend = self._rng.choices(self.backends, weights=self.weights, k=1)[0]
+        self.calls[backend.name] = self.calls.get(backend.name, 0) + 1
+        return backend
+
+    async def complete(self, messages: list[dict[str, str]], params: GenerationParams) -> Completion:
+        return await self.pick().complete(messages, params)

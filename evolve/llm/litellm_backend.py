@@ -1,0 +1,140 @@
+"""Backend over LiteLLM, for providers that do not speak the OpenAI protocol.
+
+``litellm`` is an optional dependency (``pip install 'evolve[litellm]'``), imported on
+first use: it is slow to import and, unless told otherwise, fetches its cost map from
+the internet at import time, so ``LITELLM_LOCAL_MODEL_COST_MAP`` is set first. LiteLLM's
+own retries are turned off; :mod:`evolve.llm.retry` is the only retry layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import time
+from typing import Any
+
+from evolve.config import LLMConfig, ModelConfig
+from evolve.errors import UserError
+from evolve.llm.base import Completion, GenerationParams, LLMError, estimate_tokens, messages_text
+from evolve.llm.openai_backend import is_local_url, llm_error_from_exception
+from evolve.llm.pricing import price_for
+from evolve.llm.retry import Sleep, call_with_retries
+
+log = logging.getLogger(__name__)
+
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+
+
+def import_litellm() -> Any:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    try:
+        import litellm
+    except ImportError:
+        raise UserError(
+            "the litellm provider needs the litellm package: pip install 'evolve[litellm]'",
+            "llm.models.provider",
+        ) from None
+    litellm.suppress_debug_info = True
+    return litellm
+
+
+class LiteLLMBackend:
+    """``litellm.acompletion`` with our bounded retries; ``model.name`` is LiteLLM's name,
+    e.g. ``anthropic/claude-sonnet-4-5`` or ``openai/<name>`` with ``base_url``."""
+
+    def __init__(
+        self,
+        model: ModelConfig,
+        llm: LLMConfig,
+        *,
+        where: str = "llm.models",
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._litellm = import_litellm()
+        self.model = model
+        self.llm = llm
+        self.name = model.name
+        self.price = price_for(model)
+        self._has_price_override = (
+            model.price_in_per_mtok is not None or model.price_out_per_mtok is not None
+        )
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.api_key = self._api_key()
+        self.requests_sent = 0
+
+    def _api_key(self) -> str | None:
+        # LiteLLM finds each provider's standard variable (ANTHROPIC_API_KEY, ...) itself;
+        # pass a key only when the config names its variable or the server is OpenAI-style.
+        key = os.environ.get(self.model.api_key_env, "")
+        named = self.model.api_key_env != DEFAULT_KEY_ENV
+        openai_style = self.model.name.startswith("openai/") or self.model.base_url is not None
+        if key and (named or openai_style):
+            return key
+        if is_local_url(self.model.base_url):
+            return "EMPTY"
+        return None
+
+    async def _attempt(self, messages: list[dict[str, str]], params: GenerationParams) -> Any:
+        temperature = self.model.temperature
+        args: dict[str, Any] = {
+            "model": self.model.name,
+            "messages": messages,
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature if temperature is None else temperature,
+            "timeout": params.timeout_s,
+            "num_retries": 0,
+            "max_retries": 0,
+        }
+        if self.model.base_url:
+            args["api_base"] = self.model.base_url
+        if self.api_key:
+            args["api_key"] = self.api_key
+        if params.seed is not None:
+            args["seed"] = params.seed
+        self.requests_sent += 1
+        try:
+            response = await self._litellm.acompletion(**args)
+        except Exception as exc:  # every client failure becomes an LLMError
+            raise llm_error_from_exception(exc, f"model {self.model.name}") from None
+        choices = getattr(response, "choices", None) or []
+        text = (choices[0].message.content or "") if choices else ""
+        if not text.strip():
+            raise LLMError("empty", f"model {self.model.name} returned no content")
+        return response
+
+    def _cost(self, response: Any, prompt_tokens: int, completion_tokens: int) -> float:
+        """Config override, else LiteLLM's own cost map, else our table (0 when unknown)."""
+        if not self._has_price_override:
+            try:
+                return float(self._litellm.completion_cost(completion_response=response))
+            except Exception:  # LiteLLM raises for models missing from its cost map
+                pass
+        return self.price.cost_usd(prompt_tokens, completion_tokens)
+
+    async def complete(self, messages: list[dict[str, str]], params: GenerationParams) -> Completion:
+        started = time.perf_counter()
+        response = await call_with_retries(
+            lambda: self._attempt(messages, params),
+            self.llm.retries,
+            self.llm.backoff_s,
+            self._rng,
+            self._sleep,
+        )
+        choice = response.choices[0]
+        text = choice.message.content or ""
+        usage = getattr(response, "usage", None)
+        prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or estimate_tokens(messages_text(messages)))
+        completion_tokens = int(getattr(usage, "completion_tokens", 0) or estimate_tokens(text))
+        return Completion(
+            text=text,
+            model=self.model.name,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_usd=self._cost(response, prompt_tokens, completion_tokens),
+            latency_s=time.perf_counter() - started,
+            finish_reason=str(getattr(choice, "finish_reason", "") or ""),
+        )

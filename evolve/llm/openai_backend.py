@@ -1,0 +1,200 @@
+"""Backend for any OpenAI-compatible chat-completions server (OpenAI, vLLM, SGLang, ...).
+
+The ``openai`` client is built with ``max_retries=0``: retries live in one place
+(:mod:`evolve.llm.retry`), so a call makes at most ``1 + llm.retries`` requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import os
+import random
+import time
+from typing import Any
+from urllib.parse import urlparse
+
+from evolve.config import LLMConfig, ModelConfig
+from evolve.errors import UserError
+from evolve.llm.base import Completion, GenerationParams, LLMError, estimate_tokens, messages_text
+from evolve.llm.pricing import price_for
+from evolve.llm.retry import Sleep, call_with_retries, parse_retry_after
+
+log = logging.getLogger(__name__)
+
+
+def is_local_url(url: str | None) -> bool:
+    """True for servers one usually runs oneself: loopback, private networks, bare hostnames."""
+    if not url:
+        return False
+    host = (urlparse(url).hostname or "").lower()
+    if host in ("localhost", "") or host.endswith(".local") or "." not in host:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_unspecified
+
+
+def resolve_api_key(model: ModelConfig, where: str) -> str:
+    """The key from ``model.api_key_env``; ``"EMPTY"`` for local servers that need none."""
+    key = os.environ.get(model.api_key_env, "")
+    if key:
+        return key
+    if is_local_url(model.base_url):
+        return "EMPTY"
+    server = model.base_url or "https://api.openai.com/v1"
+    raise UserError(
+        f"environment variable {model.api_key_env} is not set; model '{model.name}' at {server} "
+        f"needs an API key (export {model.api_key_env}=... or set api_key_env)",
+        where,
+    )
+
+
+def error_from_status(status: int, detail: str, headers: Any = None) -> LLMError:
+    """Map an HTTP status to an LLMError kind; 429 keeps the server's Retry-After."""
+    if status == 429:
+        return LLMError("rate_limit", detail, retry_after_s=parse_retry_after(headers))
+    if status in (401, 403):
+        return LLMError("auth", detail)
+    if status == 408:
+        return LLMError("timeout", detail)
+    if status == 409 or status >= 500:
+        return LLMError("server", detail)
+    return LLMError("bad_request", detail)
+
+
+def llm_error_from_exception(exc: Exception, where: str) -> LLMError:
+    """Map an ``openai`` (or LiteLLM, whose errors subclass openai's) exception."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return LLMError("timeout", f"{where}: request timed out")
+    if isinstance(exc, openai.APIConnectionError):
+        return LLMError("connection", f"{where}: connection failed ({exc.__cause__ or exc})")
+    if isinstance(exc, openai.APIStatusError):
+        headers = getattr(exc, "litellm_response_headers", None)
+        if headers is None and getattr(exc, "response", None) is not None:
+            headers = exc.response.headers
+        return error_from_status(exc.status_code, f"{where}: HTTP {exc.status_code}: {exc.message}", headers)
+    return LLMError("server", f"{where}: {type(exc).__name__}: {exc}")
+
+
+class OpenAIBackend:
+    """Chat completions against ``model.base_url`` with our bounded retries."""
+
+    def __init__(
+        self,
+        model: ModelConfig,
+        llm: LLMConfig,
+        *,
+        where: str = "llm.models",
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.model = model
+        self.llm = llm
+        self.name = model.name
+        self.api_key = resolve_api_key(model, f"{where}.api_key_env")
+        self.price = price_for(model)
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._client: Any = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._token_param = "max_tokens"  # newer OpenAI models only accept max_completion_tokens
+        self._send_temperature = True
+        self._warned_price = False
+        self.requests_sent = 0
+
+    def _get_client(self) -> Any:
+        # An httpx pool belongs to the event loop that opened it; rebuild for a new loop.
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            import openai
+
+            self._client = openai.AsyncOpenAI(
+                base_url=self.model.base_url,
+                api_key=self.api_key,
+                max_retries=0,
+                timeout=self.llm.timeout_s,
+            )
+            self._client_loop = loop
+        return self._client
+
+    def _request_args(self, messages: list[dict[str, str]], params: GenerationParams) -> dict[str, Any]:
+        args: dict[str, Any] = {"model": self.model.name, "messages": messages}
+        args[self._token_param] = params.max_tokens
+        if self._send_temperature:
+            temperature = self.model.temperature
+            args["temperature"] = params.temperature if temperature is None else temperature
+        if params.seed is not None:
+            args["seed"] = params.seed
+        return args
+
+    def _adapt_to_rejection(self, error: LLMError) -> bool:
+        """Some models reject ``max_tokens`` or a temperature; switch once and resend."""
+        text = error.message.lower()
+        if self._token_param == "max_tokens" and "max_completion_tokens" in text:
+            self._token_param = "max_completion_tokens"
+            return True
+        if self._send_temperature and "temperature" in text and "unsupported" in text:
+            self._send_temperature = False
+            return True
+        return False
+
+    async def _attempt(self, messages: list[dict[str, str]], params: GenerationParams) -> Any:
+        where = f"model {self.model.name}"
+        for _ in range(3):
+            self.requests_sent += 1
+            try:
+                return await self._get_client().chat.completions.create(
+                    **self._request_args(messages, params), timeout=params.timeout_s
+                )
+            except Exception as exc:  # every client failure becomes an LLMError
+                error = llm_error_from_exception(exc, where)
+                if error.kind == "auth":
+                    error.message += f" (check the key in ${self.model.api_key_env})"
+                    error.args = (error.message,)
+                if error.kind == "bad_request" and self._adapt_to_rejection(error):
+                    continue
+                raise error from None
+        raise LLMError("bad_request", f"{where}: request rejected after adapting parameters")
+
+    async def complete(self, messages: list[dict[str, str]], params: GenerationParams) -> Completion:
+        started = time.perf_counter()
+
+        async def once() -> tuple[Any, str]:
+            response = await self._attempt(messages, params)
+            choices = getattr(response, "choices", None) or []
+            text = (choices[0].message.content or "") if choices else ""
+            if not text.strip():
+                raise LLMError("empty", f"model {self.model.name} returned no content")
+            return response, text
+
+        response, text = await call_with_retries(
+            once, self.llm.retries, self.llm.backoff_s, self._rng, self._sleep
+        )
+        usage = getattr(response, "usage", None)
+        prompt_tokens = getattr(usage, "prompt_tokens", None) or estimate_tokens(messages_text(messages))
+        completion_tokens = getattr(usage, "completion_tokens", None) or estimate_tokens(text)
+        self._warn_unknown_price()
+        return Completion(
+            text=text,
+            model=self.model.name,
+            prompt_tokens=int(prompt_tokens),
+            completion_tokens=int(completion_tokens),
+            cost_usd=self.price.cost_usd(int(prompt_tokens), int(completion_tokens)),
+            latency_s=time.perf_counter() - started,
+            finish_reason=str(response.choices[0].finish_reason or ""),
+        )
+
+    def _warn_unknown_price(self) -> None:
+        if not self.price.known and not self._warned_price and not is_local_url(self.model.base_url):
+            self._warned_price = True
+            log.warning(
+                "no price known for model %s: its cost counts as 0 USD; set price_in_per_mtok "
+                "and price_out_per_mtok in its config for USD budgets to see it",
+                self.model.name,
+            )

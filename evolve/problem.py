@@ -1,0 +1,107 @@
+"""Problem folders: ``problems/<name>/problem.yaml`` plus initial programs and a description."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evolve.config import Config, load_config, read_yaml
+from evolve.edits import evolve_blocks
+from evolve.errors import UserError
+
+PROBLEM_FILE = "problem.yaml"
+
+
+@dataclass
+class Problem:
+    """A loaded problem folder with its effective configuration."""
+
+    directory: Path
+    config: Config
+    description: str
+    initial_programs: list[tuple[str, str]]  # (file name, code)
+
+    @property
+    def name(self) -> str:
+        return self.config.name or self.directory.name
+
+
+def problem_yaml(directory: Path) -> Path:
+    directory = Path(directory)
+    if directory.is_file() and directory.name == PROBLEM_FILE:
+        directory = directory.parent
+    if not directory.exists():
+        raise UserError("problem folder not found (give a folder holding problem.yaml)", str(directory))
+    path = directory / PROBLEM_FILE
+    if not path.is_file():
+        raise UserError(f"no {PROBLEM_FILE} in this folder (is it a problem folder?)", str(directory))
+    return path
+
+
+def load_problem(
+    directory: Path | str,
+    config_path: Path | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+) -> Problem:
+    """Load a problem folder, merging defaults < problem.yaml < config file < --set."""
+    spec_path = problem_yaml(Path(directory))
+    directory = spec_path.parent.resolve()
+    data = read_yaml(spec_path)
+    config = load_config(data, str(spec_path), config_path, overrides)
+    if not config.evaluator:
+        raise UserError("missing key 'evaluator' (a registry name or 'package.module:attr')", str(spec_path))
+    description = _read_description(directory, config.description, spec_path)
+    programs = [_read_program(directory, name, spec_path) for name in config.initial_programs]
+    if not programs:
+        raise UserError("initial_programs must list at least one program file", f"{spec_path}: initial_programs")
+    return Problem(directory=directory, config=config, description=description, initial_programs=programs)
+
+
+def _read_description(directory: Path, value: str, spec_path: Path) -> str:
+    """``description`` is inline text or the name of a file in the problem folder."""
+    text = value.strip()
+    if text and "\n" not in text and text.endswith((".md", ".txt")):
+        path = directory / text
+        if not path.is_file():
+            raise UserError(f"description file '{text}' not found in {directory}", f"{spec_path}: description")
+        return path.read_text(encoding="utf-8")
+    return value
+
+
+def _read_program(directory: Path, name: str, spec_path: Path) -> tuple[str, str]:
+    path = directory / name
+    try:
+        code = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"initial program '{name}' not found in {directory}", f"{spec_path}: initial_programs") from None
+    try:
+        blocks = evolve_blocks(code)
+    except ValueError as exc:
+        raise UserError(str(exc), str(path)) from None
+    if not blocks:
+        raise UserError("no '# EVOLVE-BLOCK-START' / '# EVOLVE-BLOCK-END' region found", str(path))
+    return name, code
+
+
+def find_problems(root: Path) -> list[Path]:
+    """Every folder under ``root`` holding a problem.yaml, sorted."""
+    if not root.is_dir():
+        return []
+    return sorted(p.parent for p in root.rglob(PROBLEM_FILE))
+
+
+def shipped_problems_root() -> Path:
+    """The ``problems/`` folder next to the package (a source checkout), else ./problems."""
+    here = Path(__file__).resolve().parent.parent / "problems"
+    return here if here.is_dir() else Path.cwd() / "problems"
+
+
+def summary_of(directory: Path) -> dict[str, Any]:
+    """Name, evaluator and first description line of a problem folder (for listings)."""
+    data = read_yaml(directory / PROBLEM_FILE)
+    description = str(data.get("description", ""))
+    if description.endswith((".md", ".txt")) and (directory / description).is_file():
+        description = (directory / description).read_text(encoding="utf-8")
+    first = next((ln.strip("# ").strip() for ln in description.splitlines() if ln.strip()), "")
+    return {"name": data.get("name", directory.name), "evaluator": data.get("evaluator", ""), "summary": first}

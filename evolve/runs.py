@@ -1,0 +1,85 @@
+"""Run folders: where a run lives, how it is created and reopened.
+
+A run folder holds ``run.json`` (database URL, run id, problem folder) and, with the
+default SQLite store, ``evolve.db``. PostgreSQL users keep many runs in one database;
+the folder then only points at it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evolve.config import Config, build, to_dict
+from evolve.database.store import Store
+from evolve.errors import UserError
+from evolve.problem import Problem, load_problem
+
+RUN_FILE = "run.json"
+
+
+@dataclass
+class OpenRun:
+    run_id: str
+    run_dir: Path
+    store: Store
+    problem: Problem
+
+
+def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def create_run(problem: Problem, out: Path | None = None, name: str | None = None) -> OpenRun:
+    """Make a new run folder and its database row."""
+    cfg = problem.config
+    root = Path(out or cfg.out)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    run_dir = root / (name or f"{problem.name}-{stamp}")
+    suffix = 1
+    while (run_dir / RUN_FILE).exists():
+        suffix += 1
+        run_dir = root / f"{name or problem.name + '-' + stamp}-{suffix}"
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create the run folder ({exc.strerror})", str(run_dir)) from None
+    url = cfg.database.url or f"sqlite:///{(run_dir / 'evolve.db').resolve()}"
+    store = Store(url)
+    run_id = store.create_run(run_dir.name, problem.name, to_dict(cfg), cfg.seed)
+    _write_json_atomic(run_dir / RUN_FILE, {
+        "run_id": run_id, "database_url": url, "problem_dir": str(problem.directory),
+        "created_at": time.time(),
+    })
+    return OpenRun(run_id, run_dir, store, problem)
+
+
+def resolve_run_dir(run: str | Path) -> Path:
+    path = Path(run)
+    if path.is_file() and path.name in (RUN_FILE, "evolve.db"):
+        path = path.parent
+    if not (path / RUN_FILE).is_file():
+        raise UserError(f"not a run folder (no {RUN_FILE}); runs live under runs/ by default", str(run))
+    return path
+
+
+def open_run(run: str | Path) -> OpenRun:
+    """Reopen a run with the configuration it was started with."""
+    run_dir = resolve_run_dir(run)
+    try:
+        meta = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+        run_id, url, problem_dir = meta["run_id"], meta["database_url"], meta["problem_dir"]
+    except (ValueError, KeyError) as exc:
+        raise UserError(f"damaged run file ({exc})", str(run_dir / RUN_FILE)) from None
+    store = Store.open_existing(url)
+    record = store.get_run(run_id)
+    config: Config = build(Config, record.config)
+    problem = load_problem(problem_dir)
+    problem.config = config
+    return OpenRun(run_id, run_dir, store, problem)
