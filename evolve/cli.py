@@ -39,7 +39,8 @@ def _console() -> Console:
 def _offline_notice(problem: Any, console: Console) -> None:
     if not problem.config.llm.models:
         console.print("[yellow]note:[/] no LLM configured (llm.models is empty): using the offline mutation "
-                      "engine, which tunes constants and recombines code but does not invent algorithms.")
+                      "engine, which tunes constants and recombines code but does not invent algorithms.",
+                      soft_wrap=True)
 
 
 def _drive(controller: Any, extra_iterations: int | None) -> Any:

@@ -201,13 +201,12 @@ class Controller:
             if not in_flight:
                 break
             done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                error = task.exception()
-                if error is not None:
-                    for other in in_flight:
-                        other.cancel()
-                    await asyncio.gather(*in_flight, return_exceptions=True)
-                    raise error
+            errors = [task.exception() for task in done if task.exception() is not None]
+            if errors:
+                for other in in_flight:
+                    other.cancel()
+                await asyncio.gather(*in_flight, return_exceptions=True)
+                raise errors[0]  # type: ignore[misc]
             self._report("")
 
     async def _iteration(self, iteration: int, executor: object, llm_slots: asyncio.Semaphore) -> None:
@@ -308,7 +307,8 @@ class Controller:
         self.db.add(record)
         self.store.add_program(record, calls, counters=counters)
         best = self.db.best()
-        if best is not None and best is not best_before:
+        before = best_before.score if best_before is not None and best_before.score is not None else None
+        if best is not None and best.score is not None and (before is None or best.score > before):
             self._best_iteration = record.iteration
             message = f"new best {best.score:.6g} (iteration {record.iteration}, island {record.island})"
             self._report(message)

@@ -253,7 +253,11 @@ def _apply_rewrite(parent_code: str, response: str) -> str:
                 edge_old, edge_new = _trim_blank_edges(edge_old), _trim_blank_edges(edge_new)
             if [s.rstrip() for s in edge_old] != [s.rstrip() for s in edge_new]:
                 differs = next(
-                    (i for i, (a, b) in enumerate(zip(edge_old, edge_new)) if a.rstrip() != b.rstrip()),
+                    (
+                        i
+                        for i, (a, b) in enumerate(zip(edge_old, edge_new))
+                        if a.rstrip() != b.rstrip()
+                    ),
                     min(len(edge_old), len(edge_new)),
                 )
                 shift = len(new) - len(edge_new) if index == 0 else 0
@@ -282,6 +286,7 @@ def _lstrip_blank(lines: list[str]) -> list[str]:
 
 def _match_indent(body: list[str], parent_body: list[str]) -> list[str]:
     """A body given without the block's indentation is shifted to it."""
+
     def min_indent(lines: list[str]) -> int:
         widths = [len(_indent(x)) for x in lines if x.strip()]
         return min(widths) if widths else 0
@@ -310,7 +315,9 @@ def apply_response(parent_code: str, response: str, mode: str) -> EditResult:
         return EditResult(ok=False, code=parent_code, error=str(exc))
     if code == parent_code:
         return EditResult(ok=False, code=parent_code, error="edit leaves the program unchanged")
-    return EditResult(ok=True, code=code, error="", changed_lines=count_changed_lines(parent_code, code))
+    return EditResult(
+        ok=True, code=code, error="", changed_lines=count_changed_lines(parent_code, code)
+    )
 
 
 def _imported_modules(tree: ast.AST) -> list[tuple[str, int]]:
@@ -323,11 +330,11 @@ def _imported_modules(tree: ast.AST) -> list[tuple[str, int]]:
             found.extend((f"{node.module}.{a.name}", node.lineno) for a in node.names)
         elif isinstance(node, ast.Call) and node.args:
             func = node.func
-            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            name = getattr(func, "id", "") or getattr(func, "attr", "")
             first = node.args[0]
-            if name in ("__import__", "import_module") and isinstance(first, ast.Constant):
-                if isinstance(first.value, str):
-                    found.append((first.value, node.lineno))
+            value = first.value if isinstance(first, ast.Constant) else None
+            if name in ("__import__", "import_module") and isinstance(value, str):
+                found.append((value, node.lineno))
     return found
 
 
@@ -338,7 +345,7 @@ def static_check(
     changed_lines: int,
     language: str = "python",
 ) -> str:
-    """"" when the candidate passes the gate, else one line saying why not."""
+    """ "" when the candidate passes the gate, else one line saying why not."""
     if max_changed_lines is not None and changed_lines > max_changed_lines:
         return f"edit changes {changed_lines} lines (limit {max_changed_lines})"
     if language != "python":
@@ -350,5 +357,6 @@ def static_check(
     for module, line in _imported_modules(tree):
         for banned in forbidden_imports:
             if module == banned or module.startswith(banned + "."):
-                return f"forbidden import '{module}' on line {line} (forbidden: {', '.join(forbidden_imports)})"
+                banned_list = ", ".join(forbidden_imports)
+                return f"forbidden import '{module}' on line {line} (forbidden: {banned_list})"
     return ""

@@ -40,7 +40,7 @@ class ProgramView:
     reason: str = ""
 
     @classmethod
-    def from_record(cls, record: Any, include_artifacts: bool = True) -> "ProgramView":
+    def from_record(cls, record: Any, include_artifacts: bool = True) -> ProgramView:
         """View of a stored program (any object with ProgramRecord's attributes)."""
         return cls(
             id=str(record.id),
@@ -150,9 +150,14 @@ class PromptBuilder:
         except jinja2.TemplateNotFound as exc:
             raise UserError(f"template {exc.name} not found", f"prompts/{name}") from None
         except jinja2.TemplateSyntaxError as exc:
-            raise UserError(f"template syntax error on line {exc.lineno}: {exc.message}", f"{exc.filename or name}") from None
+            raise UserError(
+                f"template syntax error on line {exc.lineno}: {exc.message}",
+                f"{exc.filename or name}",
+            ) from None
         except jinja2.UndefinedError as exc:
-            raise UserError(f"template uses an undefined variable ({exc.message})", f"prompts/{name}") from None
+            raise UserError(
+                f"template uses an undefined variable ({exc.message})", f"prompts/{name}"
+            ) from None
 
     def render(self, ctx: PromptContext) -> list[dict[str, str]]:
         variables = {f.name: getattr(ctx, f.name) for f in fields(ctx)}

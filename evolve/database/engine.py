@@ -71,7 +71,14 @@ def create_store_engine(url: URL, must_exist: bool) -> Engine:
     except (ImportError, ArgumentError) as exc:
         raise UserError(f"cannot use database URL ({exc})", "database.url") from None
     try:
-        ensure_schema(engine, where, create=not must_exist)
+        try:
+            ensure_schema(engine, where, create=not must_exist)
+        except SQLAlchemyError:
+            if path is not None:
+                raise
+            # Two processes creating the tables of one new PostgreSQL database at once:
+            # the loser's DDL fails; by now the tables exist, so checking again succeeds.
+            ensure_schema(engine, where, create=not must_exist)
     except UserError:
         engine.dispose()
         raise

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from evolve.database.records import ProgramRecord
 
@@ -59,12 +59,20 @@ class DiversityReference:
             return 0.0
         return sum(jaccard_distance(tokens, ref) for ref in self.tokens) / len(self.tokens)
 
-    def observe(self, tokens: frozenset[str]) -> None:
+    def wants_next(self) -> bool:
+        """Whether the next observed program becomes a reference (so its tokens are needed)."""
+        return len(self.tokens) < self.size or (self._seen + 1) % self.stride == 0
+
+    def observe(self, tokens: Callable[[], frozenset[str]]) -> None:
+        """Count one more valid program; ``tokens`` is only called when it is kept."""
+        keep = self.wants_next()
         self._seen += 1
+        if not keep:
+            return
         if len(self.tokens) < self.size:
-            self.tokens.append(tokens)
-        elif self._seen % self.stride == 0:
-            self.tokens[self._next_slot] = tokens
+            self.tokens.append(tokens())
+        else:
+            self.tokens[self._next_slot] = tokens()
             self._next_slot = (self._next_slot + 1) % self.size
 
 
@@ -108,9 +116,13 @@ class FeatureSpace:
     def __init__(self, dimensions: Sequence[str], bins: int) -> None:
         self.dimensions = list(dimensions)
         self.axes = [FeatureAxis(name, bins, log_scale=name == "complexity") for name in dimensions]
+        self.uses_diversity = "diversity" in self.dimensions
 
     def complete(
-        self, program: ProgramRecord, tokens: frozenset[str], reference: DiversityReference
+        self,
+        program: ProgramRecord,
+        tokens: Callable[[], frozenset[str]],
+        reference: DiversityReference,
     ) -> dict[str, float]:
         """Fill in the program's missing feature values (in place) and return them."""
         for name in self.dimensions:
@@ -122,7 +134,7 @@ class FeatureSpace:
             elif name == "complexity":
                 program.features[name] = float(len(program.code))
             elif name == "diversity":
-                program.features[name] = reference.distance(tokens)
+                program.features[name] = reference.distance(tokens())
             else:
                 program.features[name] = 0.0
         return program.features

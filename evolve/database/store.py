@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from evolve.database import codec
@@ -40,6 +40,18 @@ from evolve.errors import UserError
 
 PAGE_SIZE = 500  # programs read per query when iterating a run
 
+# Statements built once and executed with parameters: building them per call (values(...))
+# costs more than SQLite's own work for a small transaction.
+_PROGRAM_EXISTS = select(programs_table.c.seq).where(programs_table.c.id == bindparam("pid"))
+_INSERT_PROGRAM = programs_table.insert()
+_INSERT_EVALUATION = evaluations_table.insert()
+_INSERT_LLM_CALL = llm_calls_table.insert()
+_INCREMENT_COUNTERS = (
+    update(run_counters_table)
+    .where(run_counters_table.c.run_id == bindparam("counters_run_id"))
+    .values({name: run_counters_table.c[name] + bindparam(f"d_{name}") for name in COUNTER_NAMES})
+)
+
 
 class Store:
     """Repository over SQLAlchemy; SQLite and PostgreSQL differ only in ``url``.
@@ -63,7 +75,7 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -136,16 +148,13 @@ class Store:
         delta = _checked_delta(counters) if counters is not None else _derived_delta(program, calls)
         try:
             with self.engine.begin() as conn:
-                exists = conn.execute(
-                    select(programs_table.c.seq).where(programs_table.c.id == program.id)
-                ).first()
-                if exists is not None:
+                if conn.execute(_PROGRAM_EXISTS, {"pid": program.id}).first() is not None:
                     return False
-                conn.execute(programs_table.insert().values(codec.program_row(program)))
-                conn.execute(evaluations_table.insert().values(codec.evaluation_row(program)))
+                conn.execute(_INSERT_PROGRAM, codec.program_row(program))
+                conn.execute(_INSERT_EVALUATION, codec.evaluation_row(program))
                 if calls:
                     conn.execute(
-                        llm_calls_table.insert(),
+                        _INSERT_LLM_CALL,
                         [codec.llm_call_row(call, default_program_id=program.id) for call in calls],
                     )
                 self._increment(conn, program.run_id, delta)
@@ -157,11 +166,13 @@ class Store:
             raise
         return True
 
-    def add_llm_call(self, call: LLMCallRecord, counters: Mapping[str, float] | None = None) -> None:
+    def add_llm_call(
+        self, call: LLMCallRecord, counters: Mapping[str, float] | None = None
+    ) -> None:
         """Record a call not tied to a stored program (e.g. a failed one) and count it."""
         delta = _checked_delta(counters) if counters is not None else _derived_delta(None, [call])
         with self.engine.begin() as conn:
-            conn.execute(llm_calls_table.insert().values(codec.llm_call_row(call)))
+            conn.execute(_INSERT_LLM_CALL, codec.llm_call_row(call))
             self._increment(conn, call.run_id, delta)
 
     def add_counters(self, run_id: str, counters: Mapping[str, float]) -> None:
@@ -266,18 +277,16 @@ class Store:
         return self.engine.connect().execution_options(**{READ_ONLY: True})
 
     def _program_exists(self, program_id: str) -> bool:
-        query = select(programs_table.c.seq).where(programs_table.c.id == program_id)
         with self._read() as conn:
-            return conn.execute(query).first() is not None
+            return conn.execute(_PROGRAM_EXISTS, {"pid": program_id}).first() is not None
 
     def _increment(self, conn: Connection, run_id: str, delta: dict[str, float]) -> None:
         if not delta:
             return
         # "x = x + d" in one UPDATE: atomic on both backends, no read-modify-write.
-        values = {name: run_counters_table.c[name] + amount for name, amount in delta.items()}
-        result = conn.execute(
-            update(run_counters_table).where(run_counters_table.c.run_id == run_id).values(values)
-        )
+        params: dict[str, object] = {f"d_{name}": delta.get(name, 0) for name in COUNTER_NAMES}
+        params["counters_run_id"] = run_id
+        result = conn.execute(_INCREMENT_COUNTERS, params)
         if result.rowcount == 0:
             raise UserError(f"no run with id {run_id!r}", self.where)
 

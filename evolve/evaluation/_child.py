@@ -16,7 +16,8 @@ import pickle
 import signal
 import sys
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from evolve.evaluation import _confine as confine
 from evolve.evaluation.plain import dumps_plain, to_plain
@@ -49,16 +50,6 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _mirror_exit(status: int) -> None:
-    """Make this process end the way its only child ended (signal or exit code)."""
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        signal.signal(sig, signal.SIG_DFL)
-        os.kill(os.getpid(), sig)
-        os._exit(128 + sig)
-    os._exit(os.waitstatus_to_exitcode(status))
-
-
 def _close_fds_except(keep: set[int]) -> None:
     for fd in range(3, 1024):
         if fd not in keep:
@@ -68,40 +59,41 @@ def _close_fds_except(keep: set[int]) -> None:
                 pass
 
 
-def run_child(req: dict[str, Any], workdir: str, fds: dict[str, int], zygote_pid: int) -> None:
-    """Entry point right after ``fork`` in the zygote; never returns."""
+def run_child(req: dict[str, Any], workdir: str, fds: dict[str, int], zygote_pid: int,
+              pid_namespace: bool) -> None:
+    """Entry point right after ``fork`` in the zygote; never returns.
+
+    With ``pid_namespace`` this process is PID 2 of a fresh PID namespace whose init
+    the zygote kills on timeout, which takes every process of the namespace with it.
+    """
     os.setsid()
     confine.set_parent_death_signal(signal.SIGKILL)
-    if os.getppid() != zygote_pid:
-        os._exit(1)
+    if os.getppid() != zygote_pid and not pid_namespace:
+        os._exit(1)  # the zygote died between fork and prctl
     _close_fds_except(set(fds.values()))  # the zygote's protocol pipes stay behind
-    iso: dict[str, bool] = {}
+    iso: dict[str, bool] = {"pid": pid_namespace}
     if os.geteuid() == 0:
         for name, flag in (("net", confine.CLONE_NEWNET), ("mount", confine.CLONE_NEWNS),
-                           ("ipc", confine.CLONE_NEWIPC), ("pid", confine.CLONE_NEWPID)):
+                           ("ipc", confine.CLONE_NEWIPC)):
             iso[name] = confine.unshare(flag)
     else:
         iso["net"] = confine.unshare(confine.CLONE_NEWUSER | confine.CLONE_NEWNET)
-    if iso.get("pid"):
-        # The PID namespace applies to children: fork its init, whose death (on timeout
-        # the zygote kills it) takes every process of the namespace with it.
-        init_pid = os.fork()
-        if init_pid:
-            os.write(fds["control_w"], f"pid {init_pid}\n".encode())
-            for name in ("control_w", "result_w", "stdout", "stderr"):
-                os.close(fds[name])
-            _, status = os.waitpid(init_pid, 0)
-            _mirror_exit(status)
-        confine.set_parent_death_signal(signal.SIGKILL)
     _run_candidate(req, workdir, fds, iso)
 
 
 def _confine_self(req: dict[str, Any], workdir: str, fds: dict[str, int],
                   iso: dict[str, bool]) -> None:
     limits = req["limits"]
-    if iso.get("mount"):
-        iso["fs_readonly"] = confine.make_filesystem_readonly(workdir, bool(iso.get("pid")))
     is_root = os.geteuid() == 0
+    # Counted before /proc is replaced by the namespace's own (which would hide them).
+    nobody_tasks = (confine.count_tasks_of_uid(confine.NOBODY_UID)
+                    if is_root and limits["max_processes"] > 0 else 0)
+    interpreter = [*sys.path, sys.prefix, sys.base_prefix,
+                   os.path.dirname(os.path.realpath(sys.executable))]
+    if iso.get("mount"):
+        stage = os.path.join(os.path.dirname(workdir), "stage")
+        iso["interpreter_visible"] = confine.expose_paths(interpreter, stage)
+        iso["fs_readonly"] = confine.make_filesystem_readonly(workdir, bool(iso.get("pid")))
     if is_root:
         for root, dirs, files in os.walk(workdir):
             for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
@@ -117,8 +109,12 @@ def _confine_self(req: dict[str, Any], workdir: str, fds: dict[str, int],
     _close_fds_except({fds["result_w"], fds["control_w"]})
     confine.set_limits(limits["memory_mb"], limits["cpu_s"], limits["file_size_mb"])
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversize writes fail with EFBIG instead
-    iso["setuid_nobody"] = confine.drop_privileges() if is_root else False
-    iso["nproc_limit"] = confine.limit_processes(limits["max_processes"], os.getuid())
+    # Dropping to nobody is only done when nobody can still reach the interpreter.
+    reachable = all(confine.others_can_enter(p) for p in interpreter if os.path.isdir(p))
+    iso["setuid_nobody"] = confine.drop_privileges() if is_root and reachable else False
+    own_tasks = nobody_tasks + 1 if iso["setuid_nobody"] else \
+        confine.count_tasks_of_uid(os.getuid()) if limits["max_processes"] > 0 else 0
+    iso["nproc_limit"] = confine.limit_processes(limits["max_processes"], os.getuid(), own_tasks)
     iso["no_fork"] = confine.forbid_new_processes() if limits["max_processes"] <= 0 else False
     os.chdir(workdir)
     sys.path.insert(0, workdir)

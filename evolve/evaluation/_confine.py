@@ -14,7 +14,7 @@ import re
 import resource
 import struct
 import sys
-from typing import Mapping
+from collections.abc import Mapping
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
@@ -27,7 +27,7 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 1, 38, 22
 NOBODY_UID = 65534
 
-_SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|CERT", re.I)
+_SECRET = re.compile(r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|CERT", re.IGNORECASE)
 _KEEP_PREFIXES = (
     "PATH", "LANG", "LC_", "TZ", "TERM", "CUDA_", "NVIDIA_", "LD_LIBRARY_PATH", "TRITON_",
     "PYTHONHASHSEED", "PYTHONPATH", "VIRTUAL_ENV", "TORCH_", "CUBLAS_",
@@ -69,6 +69,10 @@ def _call(name: str, *args: object) -> bool:
 
 def unshare(flags: int) -> bool:
     return _call("unshare", ctypes.c_int(flags))
+
+
+def setns(fd: int, flags: int) -> bool:
+    return _call("setns", ctypes.c_int(fd), ctypes.c_int(flags))
 
 
 def set_parent_death_signal(sig: int) -> bool:
@@ -115,6 +119,72 @@ def make_filesystem_readonly(writable_dir: str, pid_namespace: bool) -> bool:
     return ok
 
 
+def others_can_enter(path: str) -> bool:
+    """Whether a user with no special rights can traverse every component of ``path``."""
+    current = "/"
+    for part in [p for p in os.path.realpath(path).split("/") if p]:
+        current = os.path.join(current, part)
+        try:
+            mode = os.stat(current).st_mode
+        except OSError:
+            return False
+        if os.path.isdir(current) and not mode & 0o001:
+            return False
+    return True
+
+
+def _first_closed_ancestor(path: str) -> str:
+    current = "/"
+    for part in [p for p in path.split("/") if p]:
+        current = os.path.join(current, part)
+        if not os.stat(current).st_mode & 0o001:
+            return current
+    return current
+
+
+def expose_paths(paths: list[str], stage_dir: str) -> bool:
+    """In a private mount namespace: make ``paths`` reachable for ``nobody``.
+
+    A Python installed under a closed home (``/root/.pyenv``) would be unreadable after
+    the uid drop. Each closed ancestor is replaced by an empty tmpfs into which only
+    the needed directories are bind-mounted back, which also hides the rest of that
+    home (dotfiles, credentials) from the candidate.
+    """
+    wanted = sorted({os.path.realpath(p) for p in paths if os.path.isdir(p)})
+    blocked = [p for p in wanted if not others_can_enter(p)]
+    # Keep only outermost directories: binding a parent brings its children along.
+    blocked = [p for p in blocked if not any(p != q and p.startswith(q + "/") for q in blocked)]
+    by_ancestor: dict[str, list[str]] = {}
+    for path in blocked:
+        by_ancestor.setdefault(_first_closed_ancestor(path), []).append(path)
+    os.makedirs(stage_dir, mode=0o700, exist_ok=True)
+    for index, (ancestor, dirs) in enumerate(sorted(by_ancestor.items())):
+        staged = []
+        for number, path in enumerate(dirs):
+            stage = os.path.join(stage_dir, f"{index}-{number}")
+            os.mkdir(stage, 0o700)
+            if not _mount(path, stage, "", MS_BIND | MS_REC):
+                return False
+            staged.append((path, stage))
+        if not _mount("tmpfs", ancestor, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m"):
+            return False
+        for path, stage in staged:
+            os.makedirs(path, exist_ok=True)
+            for parent in _parents_between(ancestor, path):
+                os.chmod(parent, 0o755)
+            if not _mount(stage, path, "", MS_BIND | MS_REC):
+                return False
+    return all(others_can_enter(p) for p in wanted)
+
+
+def _parents_between(ancestor: str, path: str) -> list[str]:
+    parents, current = [], path
+    while current != ancestor and current != "/":
+        parents.append(current)
+        current = os.path.dirname(current)
+    return parents
+
+
 def set_limits(memory_mb: int, cpu_s: float | None, file_size_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if memory_mb > 0:
@@ -139,11 +209,12 @@ def count_tasks_of_uid(uid: int) -> int:
     return count
 
 
-def limit_processes(max_processes: int, uid: int) -> bool:
-    """RLIMIT_NPROC counts every task of the uid (threads too); root ignores it."""
+def limit_processes(max_processes: int, uid: int, existing_tasks: int) -> bool:
+    """RLIMIT_NPROC counts every task of the uid system-wide (threads too, and other
+    sandboxes of the same uid); root ignores it. ``existing_tasks`` includes this one."""
     if max_processes <= 0 or uid == 0:
         return False
-    allowed = count_tasks_of_uid(uid) + max_processes + 1
+    allowed = existing_tasks + max_processes
     resource.setrlimit(resource.RLIMIT_NPROC, (allowed, allowed))
     return True
 

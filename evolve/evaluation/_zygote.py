@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 from evolve.evaluation._child import run_child
+from evolve.evaluation._confine import CLONE_NEWPID, setns, unshare
 from evolve.evaluation.plain import dumps_plain, loads_plain
 
 MAX_RESULT_BYTES = 512 * 1024 * 1024
@@ -76,9 +77,10 @@ def _read_capped(path: str, cap: int) -> tuple[str, int]:
     return data.decode("utf-8", errors="replace"), size
 
 
-def _kill(pid: int, pgid: int, init_pid: int | None) -> None:
+def _kill(pid: int, pgid: int | None, init_pid: int | None) -> None:
     targets = [(os.kill, init_pid)] if init_pid else []
-    targets += [(os.killpg, pgid), (os.kill, pid)]
+    targets += [(os.killpg, pgid)] if pgid else []
+    targets += [(os.kill, pid)]
     for kill, target in targets:
         try:
             kill(target, signal.SIGKILL)
@@ -87,7 +89,10 @@ def _kill(pid: int, pgid: int, init_pid: int | None) -> None:
 
 
 def _prepare_workdir(req: dict[str, Any]) -> tuple[str, str]:
-    rundir = tempfile.mkdtemp(prefix="evolve-sandbox-")
+    base = tempfile.gettempdir()
+    if not os.stat(base).st_mode & 0o001 and os.path.isdir("/tmp"):
+        base = "/tmp"  # a child running as nobody must be able to traverse the base
+    rundir = tempfile.mkdtemp(prefix="evolve-sandbox-", dir=base)
     os.chmod(rundir, 0o711)  # a child running as nobody may traverse, not list
     workdir = os.path.join(rundir, "work")
     os.mkdir(workdir)
@@ -112,24 +117,74 @@ def run_one(req: dict[str, Any], zygote_pid: int) -> dict[str, Any]:
            "stdout": os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
            "stderr": os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)}
     start = time.monotonic()
+    init_pid, init_w = _start_pid_namespace()
     pid = os.fork()
+    if init_pid is not None:
+        _reset_pid_namespace()
     if pid == 0:
         try:
-            run_child(req, workdir, fds, zygote_pid)
+            if init_w is not None:
+                os.close(init_w)
+            run_child(req, workdir, fds, zygote_pid, init_pid is not None)
         finally:
             os._exit(70)
     for fd in fds.values():
         os.close(fd)
     try:
-        return _supervise(req, pid, result_r, control_r, start, out_path, err_path)
+        return _supervise(req, pid, init_pid, result_r, control_r, start, out_path, err_path)
     finally:
         os.close(result_r)
         os.close(control_r)
+        if init_pid is not None and init_w is not None:
+            os.close(init_w)  # its init reads EOF and exits: the namespace dies with it
+            _kill(init_pid, None, None)
+            os.waitpid(init_pid, 0)
         shutil.rmtree(rundir, ignore_errors=True)
 
 
-def _supervise(req: dict[str, Any], pid: int, result_r: int, control_r: int, start: float,
-               out_path: str, err_path: str) -> dict[str, Any]:
+_INIT_PROGRAM = shutil.which("cat")
+_OWN_PID_NS = os.open("/proc/self/ns/pid", os.O_RDONLY) if os.path.exists("/proc/self/ns/pid") \
+    else None
+
+
+def _reset_pid_namespace() -> None:
+    """Point the zygote's future children back at its own PID namespace.
+
+    ``unshare(CLONE_NEWPID)`` refuses to run again while the previous namespace is still
+    set for children; ``setns`` to our own namespace clears that for the next run.
+    """
+    if _OWN_PID_NS is not None:
+        setns(_OWN_PID_NS, CLONE_NEWPID)
+
+
+def _start_pid_namespace() -> tuple[int | None, int | None]:
+    """Give the next child a fresh PID namespace whose init is a tiny ``cat``.
+
+    ``unshare(CLONE_NEWPID)`` affects the zygote's *next* children: the spawned ``cat``
+    (cheap: no page-table copy, unlike forking this interpreter) becomes PID 1, the
+    candidate PID 2. Killing the init kills the namespace; the init also exits on EOF
+    when the zygote dies, so nothing outlives it.
+    """
+    if os.geteuid() != 0 or _INIT_PROGRAM is None or not unshare(CLONE_NEWPID):
+        return None, None
+    init_r, init_w = os.pipe()
+    try:
+        init_pid = os.posix_spawn(
+            _INIT_PROGRAM, ["cat"], {},
+            file_actions=[(os.POSIX_SPAWN_DUP2, init_r, 0),
+                          (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)],
+            setsid=True)
+    except OSError:
+        os.close(init_w)
+        _reset_pid_namespace()
+        return None, None
+    finally:
+        os.close(init_r)
+    return init_pid, init_w
+
+
+def _supervise(req: dict[str, Any], pid: int, init_pid: int | None, result_r: int,
+               control_r: int, start: float, out_path: str, err_path: str) -> dict[str, Any]:
     deadline = start + float(req["limits"]["timeout_s"])
     pidfd = os.pidfd_open(pid)
     payload, control = bytearray(), bytearray()
@@ -156,12 +211,12 @@ def _supervise(req: dict[str, Any], pid: int, result_r: int, control_r: int, sta
                     control += chunk
             if oversize or pidfd in ready:
                 break  # what the child wrote before exiting is drained below
-        init_pid = _control_value(control, "pid")
         _kill_stragglers(pid, init_pid, hard=timed_out or oversize)
         _, status, usage = os.wait4(pid, 0)
     finally:
         os.close(pidfd)
     _drain(result_r, payload)
+    _drain(control_r, control)
     control_info = {k: _control_value(control, k) for k in ("iso", "setup_error")}
     stdout, out_size = _read_capped(out_path, req["limits"]["output_bytes"])
     stderr, err_size = _read_capped(err_path, req["limits"]["output_bytes"])
@@ -179,7 +234,7 @@ def _supervise(req: dict[str, Any], pid: int, result_r: int, control_r: int, sta
 def _kill_stragglers(pid: int, init_pid: Any, hard: bool) -> None:
     """Kill the child's process group (and PID-namespace init) before reaping."""
     if hard:
-        _kill(pid, pid, init_pid if isinstance(init_pid, int) else None)
+        _kill(pid, pid, init_pid)
     else:
         try:
             os.killpg(pid, signal.SIGKILL)  # leftovers of a finished run
@@ -204,7 +259,7 @@ def _control_value(control: bytearray, key: str) -> Any:
         name, _, value = line.partition(" ")
         if name == key:
             try:
-                return int(value) if key == "pid" else json.loads(value)
+                return json.loads(value)
             except ValueError:
                 return None
     return None

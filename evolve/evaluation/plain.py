@@ -13,8 +13,9 @@ from __future__ import annotations
 import io
 import pickle
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -86,6 +87,9 @@ def to_plain(obj: Any, _depth: int = 0) -> Any:
         if obj.dtype.hasobject:
             raise TypeError("numpy object scalars cannot cross the sandbox boundary")
         return np.array(obj).view(np.ndarray)[()]
+    if kind is TensorValue:
+        shape = tuple(int.__int__(n) for n in tuple.__iter__(obj.shape))
+        return TensorValue(str.__str__(obj.dtype), shape, _plain_array(obj.array))
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(obj, torch.Tensor):
         return _plain_tensor(obj)

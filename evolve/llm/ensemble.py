@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from typing import Sequence
+from collections.abc import Sequence
 
 from evolve.llm.base import Completion, GenerationParams, LLMBackend
 
@@ -34,5 +34,13 @@ class EnsembleBackend:
         self.calls[backend.name] = self.calls.get(backend.name, 0) + 1
         return backend
 
-    async def complete(self, messages: list[dict[str, str]], params: GenerationParams) -> Completion:
+    async def aclose(self) -> None:
+        for backend in self.backends:
+            close = getattr(backend, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def complete(
+        self, messages: list[dict[str, str]], params: GenerationParams
+    ) -> Completion:
         return await self.pick().complete(messages, params)

@@ -98,7 +98,7 @@ class LiteLLMBackend:
         self.requests_sent += 1
         try:
             response = await self._litellm.acompletion(**args)
-        except Exception as exc:  # every client failure becomes an LLMError
+        except Exception as exc:  # noqa: BLE001 - every client failure becomes an LLMError
             raise llm_error_from_exception(exc, f"model {self.model.name}") from None
         choices = getattr(response, "choices", None) or []
         text = (choices[0].message.content or "") if choices else ""
@@ -111,11 +111,13 @@ class LiteLLMBackend:
         if not self._has_price_override:
             try:
                 return float(self._litellm.completion_cost(completion_response=response))
-            except Exception:  # LiteLLM raises for models missing from its cost map
-                pass
+            except Exception as exc:  # noqa: BLE001 - LiteLLM raises for models missing from its map
+                log.debug("litellm has no cost for %s (%s); using the price table", self.name, exc)
         return self.price.cost_usd(prompt_tokens, completion_tokens)
 
-    async def complete(self, messages: list[dict[str, str]], params: GenerationParams) -> Completion:
+    async def complete(
+        self, messages: list[dict[str, str]], params: GenerationParams
+    ) -> Completion:
         started = time.perf_counter()
         response = await call_with_retries(
             lambda: self._attempt(messages, params),
@@ -127,7 +129,9 @@ class LiteLLMBackend:
         choice = response.choices[0]
         text = choice.message.content or ""
         usage = getattr(response, "usage", None)
-        prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or estimate_tokens(messages_text(messages)))
+        prompt_tokens = int(
+            getattr(usage, "prompt_tokens", 0) or estimate_tokens(messages_text(messages))
+        )
         completion_tokens = int(getattr(usage, "completion_tokens", 0) or estimate_tokens(text))
         return Completion(
             text=text,

@@ -78,7 +78,9 @@ def llm_error_from_exception(exc: Exception, where: str) -> LLMError:
         headers = getattr(exc, "litellm_response_headers", None)
         if headers is None and getattr(exc, "response", None) is not None:
             headers = exc.response.headers
-        return error_from_status(exc.status_code, f"{where}: HTTP {exc.status_code}: {exc.message}", headers)
+        return error_from_status(
+            exc.status_code, f"{where}: HTTP {exc.status_code}: {exc.message}", headers
+        )
     return LLMError("server", f"{where}: {type(exc).__name__}: {exc}")
 
 
@@ -123,7 +125,9 @@ class OpenAIBackend:
             self._client_loop = loop
         return self._client
 
-    def _request_args(self, messages: list[dict[str, str]], params: GenerationParams) -> dict[str, Any]:
+    def _request_args(
+        self, messages: list[dict[str, str]], params: GenerationParams
+    ) -> dict[str, Any]:
         args: dict[str, Any] = {"model": self.model.name, "messages": messages}
         args[self._token_param] = params.max_tokens
         if self._send_temperature:
@@ -152,7 +156,7 @@ class OpenAIBackend:
                 return await self._get_client().chat.completions.create(
                     **self._request_args(messages, params), timeout=params.timeout_s
                 )
-            except Exception as exc:  # every client failure becomes an LLMError
+            except Exception as exc:  # noqa: BLE001 - every client failure becomes an LLMError
                 error = llm_error_from_exception(exc, where)
                 if error.kind == "auth":
                     error.message += f" (check the key in ${self.model.api_key_env})"
@@ -162,7 +166,9 @@ class OpenAIBackend:
                 raise error from None
         raise LLMError("bad_request", f"{where}: request rejected after adapting parameters")
 
-    async def complete(self, messages: list[dict[str, str]], params: GenerationParams) -> Completion:
+    async def complete(
+        self, messages: list[dict[str, str]], params: GenerationParams
+    ) -> Completion:
         started = time.perf_counter()
 
         async def once() -> tuple[Any, str]:
@@ -177,7 +183,9 @@ class OpenAIBackend:
             once, self.llm.retries, self.llm.backoff_s, self._rng, self._sleep
         )
         usage = getattr(response, "usage", None)
-        prompt_tokens = getattr(usage, "prompt_tokens", None) or estimate_tokens(messages_text(messages))
+        prompt_tokens = getattr(usage, "prompt_tokens", None) or estimate_tokens(
+            messages_text(messages)
+        )
         completion_tokens = getattr(usage, "completion_tokens", None) or estimate_tokens(text)
         self._warn_unknown_price()
         return Completion(
@@ -190,8 +198,19 @@ class OpenAIBackend:
             finish_reason=str(response.choices[0].finish_reason or ""),
         )
 
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool (call from the loop that used the backend)."""
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+            self._client_loop = None
+
     def _warn_unknown_price(self) -> None:
-        if not self.price.known and not self._warned_price and not is_local_url(self.model.base_url):
+        if (
+            not self.price.known
+            and not self._warned_price
+            and not is_local_url(self.model.base_url)
+        ):
             self._warned_price = True
             log.warning(
                 "no price known for model %s: its cost counts as 0 USD; set price_in_per_mtok "

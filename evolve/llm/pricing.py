@@ -63,9 +63,9 @@ def lookup_price(model: str) -> ModelPrice | None:
     name = canonical_name(model)
     best: str | None = None
     for key in PRICE_TABLE:
-        if name == key or (name.startswith(key) and name[len(key)] in _NAME_BOUNDARY):
-            if best is None or len(key) > len(best):
-                best = key
+        matches = name == key or (name.startswith(key) and name[len(key)] in _NAME_BOUNDARY)
+        if matches and (best is None or len(key) > len(best)):
+            best = key
     if best is None:
         return None
     price_in, price_out = PRICE_TABLE[best]

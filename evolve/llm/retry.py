@@ -12,7 +12,8 @@ import asyncio
 import email.utils
 import random
 import time
-from typing import Awaitable, Callable, Mapping, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
 
 from evolve.llm.base import LLMError
 

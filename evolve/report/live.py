@@ -33,7 +33,7 @@ class LiveProgress:
     """rich live line on a terminal; plain periodic lines otherwise (logs, CI)."""
 
     def __init__(self, console: Console | None = None, plain_every_s: float = 5.0) -> None:
-        self.console = console or Console(stderr=True)
+        self.console = console or Console()
         self.plain_every_s = plain_every_s
         self._live: Live | None = None
         self._last_plain = 0.0

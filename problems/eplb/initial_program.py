@@ -44,7 +44,9 @@ def balanced_packing(weight: torch.Tensor, num_packs: int) -> tuple[torch.Tensor
     return pack_index, rank_in_pack
 
 
-def replicate_experts(weight: torch.Tensor, num_slots: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def replicate_experts(
+    weight: torch.Tensor, num_slots: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Give every expert one slot, then each extra slot to the highest load per replica.
 
     weight: [rows, experts]. Returns slot_expert [rows, slots] (expert held by each slot),
@@ -72,8 +74,9 @@ def invert_permutation(perm: torch.Tensor) -> torch.Tensor:
     return inverse
 
 
-def place_hierarchical(weight: torch.Tensor, num_replicas: int, num_groups: int,
-                       num_nodes: int, num_gpus: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def place_hierarchical(
+    weight: torch.Tensor, num_replicas: int, num_groups: int, num_nodes: int, num_gpus: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Groups -> nodes, replicate inside nodes, replicas -> GPUs.
 
     Returns slot_expert [layers, replicas], slot_rank [layers, replicas], count [layers, experts].
@@ -113,8 +116,9 @@ def place_hierarchical(weight: torch.Tensor, num_replicas: int, num_groups: int,
     return slot_expert, placed_rank, count
 
 
-def rebalance_experts(weight: torch.Tensor, num_replicas: int, num_groups: int,
-                      num_nodes: int, num_gpus: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def rebalance_experts(
+    weight: torch.Tensor, num_replicas: int, num_groups: int, num_nodes: int, num_gpus: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Place ``num_replicas`` expert replicas per layer on ``num_gpus`` GPUs.
 
     weight: [layers, experts] load per logical expert. Returns
@@ -124,7 +128,9 @@ def rebalance_experts(weight: torch.Tensor, num_replicas: int, num_groups: int,
     layers, experts = weight.shape
     weight = weight.float().cpu()
     if num_groups % num_nodes == 0:
-        phy2log, rank, logcnt = place_hierarchical(weight, num_replicas, num_groups, num_nodes, num_gpus)
+        phy2log, rank, logcnt = place_hierarchical(
+            weight, num_replicas, num_groups, num_nodes, num_gpus
+        )
     else:
         phy2log, rank, logcnt = place_hierarchical(weight, num_replicas, 1, 1, num_gpus)
     max_count = int(logcnt.max().item())
@@ -132,4 +138,6 @@ def rebalance_experts(weight: torch.Tensor, num_replicas: int, num_groups: int,
     slots = torch.arange(num_replicas, dtype=torch.int64).expand(layers, -1)
     log2phy.view(layers, -1).scatter_(-1, phy2log * max_count + rank, slots)
     return phy2log, log2phy, logcnt
+
+
 # EVOLVE-BLOCK-END

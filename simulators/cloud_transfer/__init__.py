@@ -12,7 +12,13 @@ from simulators.cloud_transfer.model import (
     simulate_rich,
     weighted_max_min_rates,
 )
-from simulators.cloud_transfer.network import Network, Scenario, load_network, load_scenario, scenario_from_dict
+from simulators.cloud_transfer.network import (
+    Network,
+    Scenario,
+    load_network,
+    load_scenario,
+    scenario_from_dict,
+)
 from simulators.cloud_transfer.references import (
     cheapest_paths,
     direct_paths,
@@ -23,8 +29,24 @@ from simulators.cloud_transfer.references import (
 from simulators.cloud_transfer.routing import InvalidRouting, Routing, check_routing
 
 __all__ = [
-    "ADRS_NUM_VMS", "ADRS_VM_PRICE_PER_HOUR", "EdgeUse", "InvalidRouting", "Network", "Routing",
-    "Scenario", "TransferReport", "check_routing", "cheapest_paths", "direct_paths",
-    "egress_lower_bound", "load_network", "load_scenario", "scenario_from_dict", "simulate_adrs",
-    "simulate_rich", "steiner_paths", "steiner_tree", "weighted_max_min_rates",
+    "ADRS_NUM_VMS",
+    "ADRS_VM_PRICE_PER_HOUR",
+    "EdgeUse",
+    "InvalidRouting",
+    "Network",
+    "Routing",
+    "Scenario",
+    "TransferReport",
+    "cheapest_paths",
+    "check_routing",
+    "direct_paths",
+    "egress_lower_bound",
+    "load_network",
+    "load_scenario",
+    "scenario_from_dict",
+    "simulate_adrs",
+    "simulate_rich",
+    "steiner_paths",
+    "steiner_tree",
+    "weighted_max_min_rates",
 ]

@@ -13,6 +13,7 @@ destination is. They differ in how rates and VM costs are set (docs/problems/clo
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,29 +59,50 @@ class TransferReport:
         return self.deadline_s is None or self.transfer_time_s <= self.deadline_s * (1 + 1e-9)
 
 
-def _times(routing: Routing, scenario: Scenario, edge_time: dict[tuple[int, int], float], network: Network) -> dict[str, float]:
+def _times(
+    routing: Routing, scenario: Scenario, edge_time: dict[tuple[int, int], float], network: Network
+) -> dict[str, float]:
     dst_times: dict[str, float] = {}
     for d, dst in enumerate(scenario.dsts):
         slowest = 0.0
         for nodes in routing.paths[d]:
-            for u, v in zip(nodes, nodes[1:]):
+            for u, v in itertools.pairwise(nodes):
                 slowest = max(slowest, edge_time[(u, v)])
         dst_times[dst] = slowest
     return dst_times
 
 
-def _edge_uses(network: Network, scenario: Scenario, routing: Routing, rates: dict[tuple[int, int], float],
-               times: dict[tuple[int, int], float]) -> list[EdgeUse]:
+def _edge_uses(
+    network: Network,
+    scenario: Scenario,
+    routing: Routing,
+    rates: dict[tuple[int, int], float],
+    times: dict[tuple[int, int], float],
+) -> list[EdgeUse]:
     uses = []
     for (u, v), parts in routing.edge_partitions.items():
         price = float(network.cost[u, v])
-        uses.append(EdgeUse(network.regions[u], network.regions[v], len(parts), price,
-                            len(parts) * scenario.partition_gb * price, rates[(u, v)], times[(u, v)]))
+        uses.append(
+            EdgeUse(
+                network.regions[u],
+                network.regions[v],
+                len(parts),
+                price,
+                len(parts) * scenario.partition_gb * price,
+                rates[(u, v)],
+                times[(u, v)],
+            )
+        )
     return uses
 
 
-def simulate_adrs(network: Network, scenario: Scenario, routing: Routing,
-                  num_vms: int = ADRS_NUM_VMS, vm_price_per_hour: float = ADRS_VM_PRICE_PER_HOUR) -> TransferReport:
+def simulate_adrs(
+    network: Network,
+    scenario: Scenario,
+    routing: Routing,
+    num_vms: int = ADRS_NUM_VMS,
+    vm_price_per_hour: float = ADRS_VM_PRICE_PER_HOUR,
+) -> TransferReport:
     """The ADRS Cloudcast cost model (``BCSimulator``), reproduced rule for rule.
 
     Every edge starts at rate = num_vms * measured throughput. Nodes are visited in
@@ -110,20 +132,31 @@ def simulate_adrs(network: Network, scenario: Scenario, routing: Routing,
         if out_sum > egress_cap:
             for e in outgoing:
                 rate[e] = min(rate[e], egress_cap / len(outgoing))
-    edge_time = {e: len(parts) * scenario.partition_gb * GBIT_PER_GB / rate[e]
-                 for e, parts in routing.edge_partitions.items()}
+    edge_time = {
+        e: len(parts) * scenario.partition_gb * GBIT_PER_GB / rate[e]
+        for e, parts in routing.edge_partitions.items()
+    }
     dst_times = _times(routing, scenario, edge_time, network)
     transfer_time = max(dst_times.values())
     nodes = routing.nodes()
-    egress = sum(len(parts) * scenario.partition_gb * float(network.cost[e])
-                 for e, parts in routing.edge_partitions.items())
+    egress = sum(
+        len(parts) * scenario.partition_gb * float(network.cost[e])
+        for e, parts in routing.edge_partitions.items()
+    )
     vm_cost = len(nodes) * num_vms * (vm_price_per_hour / 3600.0) * round(transfer_time, 2)
-    return TransferReport(egress, vm_cost, transfer_time, dst_times,
-                          _edge_uses(network, scenario, routing, rate, edge_time),
-                          {network.regions[n]: num_vms for n in nodes})
+    return TransferReport(
+        egress,
+        vm_cost,
+        transfer_time,
+        dst_times,
+        _edge_uses(network, scenario, routing, rate, edge_time),
+        {network.regions[n]: num_vms for n in nodes},
+    )
 
 
-def weighted_max_min_rates(weights: np.ndarray, incidence: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+def weighted_max_min_rates(
+    weights: np.ndarray, incidence: np.ndarray, capacity: np.ndarray
+) -> np.ndarray:
     """Progressive filling: rates r_e = w_e * x_e with the smallest x_e as large as possible.
 
     ``incidence[k, e]`` is 1 when edge e counts against constraint k of capacity
@@ -147,8 +180,14 @@ def weighted_max_min_rates(weights: np.ndarray, incidence: np.ndarray, capacity:
     return weights * speed
 
 
-def simulate_rich(network: Network, scenario: Scenario, routing: Routing, default_vms: int,
-                  vm_price_per_hour: dict[str, float], deadline_s: float | None) -> TransferReport:
+def simulate_rich(
+    network: Network,
+    scenario: Scenario,
+    routing: Routing,
+    default_vms: int,
+    vm_price_per_hour: dict[str, float],
+    deadline_s: float | None,
+) -> TransferReport:
     """The richer model: VMs chosen per region, fair NIC sharing, provider VM prices.
 
     Region r runs n_r VMs (the candidate's ``num_vms``, else ``default_vms``). Edge
@@ -161,7 +200,9 @@ def simulate_rich(network: Network, scenario: Scenario, routing: Routing, defaul
     edges = list(routing.edge_partitions)
     nodes = routing.nodes()
     vms = {n: routing.num_vms.get(n, default_vms) for n in nodes}
-    weights = np.array([len(routing.edge_partitions[e]) * scenario.partition_gb * GBIT_PER_GB for e in edges])
+    weights = np.array(
+        [len(routing.edge_partitions[e]) * scenario.partition_gb * GBIT_PER_GB for e in edges]
+    )
     rows: list[np.ndarray] = []
     caps: list[float] = []
     for k, (u, v) in enumerate(edges):
@@ -184,10 +225,20 @@ def simulate_rich(network: Network, scenario: Scenario, routing: Routing, defaul
     edge_time = {e: float(w / r) for e, w, r in zip(edges, weights, rates_arr)}
     dst_times = _times(routing, scenario, edge_time, network)
     transfer_time = max(dst_times.values())
-    egress = sum(len(parts) * scenario.partition_gb * float(network.cost[e])
-                 for e, parts in routing.edge_partitions.items())
-    vm_cost = sum(count * vm_price_per_hour[network.provider(network.regions[n])] for n, count in vms.items())
+    egress = sum(
+        len(parts) * scenario.partition_gb * float(network.cost[e])
+        for e, parts in routing.edge_partitions.items()
+    )
+    vm_cost = sum(
+        count * vm_price_per_hour[network.provider(network.regions[n])] for n, count in vms.items()
+    )
     vm_cost *= transfer_time / 3600.0
-    return TransferReport(egress, vm_cost, transfer_time, dst_times,
-                          _edge_uses(network, scenario, routing, rates, edge_time),
-                          {network.regions[n]: c for n, c in vms.items()}, deadline_s)
+    return TransferReport(
+        egress,
+        vm_cost,
+        transfer_time,
+        dst_times,
+        _edge_uses(network, scenario, routing, rates, edge_time),
+        {network.regions[n]: c for n, c in vms.items()},
+        deadline_s,
+    )

@@ -50,7 +50,9 @@ class Network:
         decides networkx's tie-breaking between equal-cost paths)."""
         return list(self.edge_order)
 
-    def to_networkx(self, throughput_scale: float = 1.0, graph_attrs: dict[str, Any] | None = None) -> Any:
+    def to_networkx(
+        self, throughput_scale: float = 1.0, graph_attrs: dict[str, Any] | None = None
+    ) -> Any:
         """A fresh ``networkx.DiGraph`` with edge attributes ``cost`` ($/GB) and
         ``throughput`` (Gbps, per-VM-pair value times ``throughput_scale``)."""
         import networkx as nx
@@ -59,7 +61,11 @@ class Network:
         graph.graph.update(graph_attrs or {})
         cost, tput, names = self.cost, self.throughput, self.regions
         graph.add_edges_from(
-            (names[i], names[j], {"cost": float(cost[i, j]), "throughput": float(tput[i, j]) * throughput_scale})
+            (
+                names[i],
+                names[j],
+                {"cost": float(cost[i, j]), "throughput": float(tput[i, j]) * throughput_scale},
+            )
             for i, j in self.edges()
         )
         return graph
@@ -124,11 +130,21 @@ def scenario_from_dict(name: str, data: dict[str, Any], network: Network) -> Sce
         if region not in network.index:
             raise ValueError(f"scenario {name}: unknown region '{region}'")
     if src in dsts or len(set(dsts)) != len(dsts) or not dsts:
-        raise ValueError(f"scenario {name}: destinations must be distinct, non-empty and exclude the source")
+        raise ValueError(
+            f"scenario {name}: destinations must be distinct, non-empty and exclude the source"
+        )
     if data_vol <= 0 or partitions < 1:
-        raise ValueError(f"scenario {name}: data_vol must be positive and num_partitions at least 1")
-    ingress = {**DEFAULT_INGRESS_GBPS, **{k: float(v) for k, v in data.get("ingress_limit", {}).items()}}
-    egress = {**DEFAULT_EGRESS_GBPS, **{k: float(v) for k, v in data.get("egress_limit", {}).items()}}
+        raise ValueError(
+            f"scenario {name}: data_vol must be positive and num_partitions at least 1"
+        )
+    ingress = {
+        **DEFAULT_INGRESS_GBPS,
+        **{k: float(v) for k, v in data.get("ingress_limit", {}).items()},
+    }
+    egress = {
+        **DEFAULT_EGRESS_GBPS,
+        **{k: float(v) for k, v in data.get("egress_limit", {}).items()},
+    }
     return Scenario(name, src, dsts, data_vol, partitions, ingress, egress)
 
 

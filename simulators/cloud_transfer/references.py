@@ -9,6 +9,7 @@ attains it.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,10 @@ PlainPaths = dict[str, dict[str, list[list[Any]]]]
 def paths_from_node_lists(scenario: Scenario, node_lists: dict[str, list[str]]) -> PlainPaths:
     """Every partition of destination d follows ``node_lists[d]``."""
     return {
-        dst: {str(p): [[u, v, {}] for u, v in zip(nodes, nodes[1:])] for p in range(scenario.num_partitions)}
+        dst: {
+            str(p): [[u, v, {}] for u, v in itertools.pairwise(nodes)]
+            for p in range(scenario.num_partitions)
+        }
         for dst, nodes in node_lists.items()
     }
 
@@ -44,7 +48,8 @@ def cheapest_paths(network: Network, scenario: Scenario) -> PlainPaths:
     graph = network.to_networkx()
     graph.remove_edges_from(list(graph.in_edges(scenario.src)))
     return paths_from_node_lists(
-        scenario, {d: nx.dijkstra_path(graph, scenario.src, d, weight="cost") for d in scenario.dsts}
+        scenario,
+        {d: nx.dijkstra_path(graph, scenario.src, d, weight="cost") for d in scenario.dsts},
     )
 
 
@@ -70,7 +75,9 @@ def _walk(nxt: np.ndarray, a: int, b: int) -> list[int]:
     return path
 
 
-def steiner_tree(network: Network, src: str, dsts: tuple[str, ...] | list[str]) -> tuple[float, dict[str, list[str]]]:
+def steiner_tree(
+    network: Network, src: str, dsts: tuple[str, ...] | list[str]
+) -> tuple[float, dict[str, list[str]]]:
     """Exact minimum-egress-price directed Steiner arborescence (Dreyfus-Wagner DP).
 
     Returns (sum of $/GB over the tree's edges, node path from ``src`` to each
@@ -115,11 +122,11 @@ def steiner_tree(network: Network, src: str, dsts: tuple[str, ...] | list[str]) 
     def build(subset: int, node: int) -> None:
         if subset & (subset - 1) == 0:
             path = _walk(nxt, node, terminals[subset.bit_length() - 1])
-            edges.update(zip(path, path[1:]))
+            edges.update(itertools.pairwise(path))
             return
         branch = int(hop[subset][node])
         path = _walk(nxt, node, branch)
-        edges.update(zip(path, path[1:]))
+        edges.update(itertools.pairwise(path))
         part = int(split[subset][branch])
         build(part, branch)
         build(subset ^ part, branch)

@@ -8,6 +8,7 @@ to its hops (or changes in its copy of the graph) cannot change a price.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +74,9 @@ def _check_path(hops: Any, network: Network, src: str, dst: str, where: str) -> 
                 raise InvalidRouting(f"{where}: path starts at {u}, not at the source {src}")
             nodes.append(u)
         elif u != nodes[-1]:
-            raise InvalidRouting(f"{where}, hop {k}: starts at {u} but the previous hop ended at {nodes[-1]}")
+            raise InvalidRouting(
+                f"{where}, hop {k}: starts at {u} but the previous hop ended at {nodes[-1]}"
+            )
         if v in nodes:
             raise InvalidRouting(f"{where}, hop {k}: path visits {v} twice (cyclic path)")
         nodes.append(v)
@@ -82,7 +85,9 @@ def _check_path(hops: Any, network: Network, src: str, dst: str, where: str) -> 
     return [network.index[n] for n in nodes]
 
 
-def check_routing(plain: Any, network: Network, scenario: Scenario, max_vms: int | None = None) -> Routing:
+def check_routing(
+    plain: Any, network: Network, scenario: Scenario, max_vms: int | None = None
+) -> Routing:
     """Validate plain routing data and return a :class:`Routing`.
 
     ``plain`` is ``{"paths": {dst: {"0": [[u, v, ...], ...], ...}}, "num_vms": {...}}``
@@ -95,20 +100,28 @@ def check_routing(plain: Any, network: Network, scenario: Scenario, max_vms: int
     else:
         paths = plain
     if not isinstance(paths, dict):
-        raise InvalidRouting(f"paths must be a mapping destination -> partition -> hops, got {type(paths).__name__}")
+        raise InvalidRouting(
+            f"paths must be a mapping destination -> partition -> hops, got {type(paths).__name__}"
+        )
     expected = list(scenario.dsts)
     missing = [d for d in expected if d not in paths]
     if missing:
-        raise InvalidRouting(f"missing destination(s) {', '.join(missing)}: every destination must receive the data")
+        raise InvalidRouting(
+            f"missing destination(s) {', '.join(missing)}: every destination must receive the data"
+        )
     extra = [str(d) for d in paths if d not in expected]
     if extra:
-        raise InvalidRouting(f"unexpected destination(s) {', '.join(extra[:5])}: not a destination of this scenario")
+        raise InvalidRouting(
+            f"unexpected destination(s) {', '.join(extra[:5])}: not a destination of this scenario"
+        )
     keys = _partition_keys(scenario.num_partitions)
     routing = Routing(paths=[])
     for dst in expected:
         per_partition = paths[dst]
         if not isinstance(per_partition, dict):
-            raise InvalidRouting(f"destination {dst}: expected a mapping partition -> hops, got {type(per_partition).__name__}")
+            raise InvalidRouting(
+                f"destination {dst}: expected a mapping partition -> hops, got {type(per_partition).__name__}"
+            )
         for key in keys:
             if key not in per_partition or per_partition[key] is None:
                 raise InvalidRouting(
@@ -122,9 +135,15 @@ def check_routing(plain: Any, network: Network, scenario: Scenario, max_vms: int
             )
         routed: list[list[int]] = []
         for p, key in enumerate(keys):
-            nodes = _check_path(per_partition[key], network, scenario.src, dst, f"destination {dst}, partition {key}")
+            nodes = _check_path(
+                per_partition[key],
+                network,
+                scenario.src,
+                dst,
+                f"destination {dst}, partition {key}",
+            )
             routed.append(nodes)
-            for u, v in zip(nodes, nodes[1:]):
+            for u, v in itertools.pairwise(nodes):
                 routing.edge_partitions.setdefault((u, v), set()).add(p)
         routing.paths.append(routed)
     routing.num_vms = _check_num_vms(num_vms_raw, network, max_vms)
@@ -135,14 +154,20 @@ def _check_num_vms(raw: Any, network: Network, max_vms: int | None) -> dict[int,
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise InvalidRouting(f"num_vms must be a mapping region -> VM count, got {type(raw).__name__}")
+        raise InvalidRouting(
+            f"num_vms must be a mapping region -> VM count, got {type(raw).__name__}"
+        )
     counts: dict[int, int] = {}
     for region, count in raw.items():
         if region not in network.index:
             raise InvalidRouting(f"num_vms: unknown region '{str(region)[:60]}'")
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise InvalidRouting(f"num_vms[{region}]: expected a whole number of VMs >= 1, got {count!r}")
+            raise InvalidRouting(
+                f"num_vms[{region}]: expected a whole number of VMs >= 1, got {count!r}"
+            )
         if max_vms is not None and count > max_vms:
-            raise InvalidRouting(f"num_vms[{region}]: {count} VMs exceeds the limit of {max_vms} per region")
+            raise InvalidRouting(
+                f"num_vms[{region}]: {count} VMs exceeds the limit of {max_vms} per region"
+            )
         counts[network.index[region]] = count
     return counts

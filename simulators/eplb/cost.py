@@ -35,12 +35,14 @@ class RebalanceCost:
         return self.copies_cross_node * self.bytes_per_expert
 
 
-def _holdings(phy2log: np.ndarray, unit_of_slot: np.ndarray, units: int, experts: int) -> np.ndarray:
-    """Boolean [layers, units, experts]: does the unit hold a copy of the expert."""
+def _holdings(
+    phy2log: np.ndarray, unit_of_slot: np.ndarray, units: int, experts: int
+) -> np.ndarray:
+    """Flat boolean [layers * units * experts]: does the unit hold a copy of the expert."""
     layers = phy2log.shape[0]
-    held = np.zeros((layers, units, experts), dtype=bool)
-    layer_ids = np.arange(layers)[:, None]
-    held[layer_ids, unit_of_slot[None, :], phy2log] = True
+    keys = (np.arange(layers)[:, None] * units + unit_of_slot[None, :]) * experts + phy2log
+    held = np.zeros(layers * units * experts, dtype=bool)
+    held[keys.ravel()] = True
     return held
 
 
@@ -57,24 +59,27 @@ def rebalance_cost(
     of its node held that expert (the cheapest source is assumed, as a migration planner
     would pick).
     """
-    gpu_before = _holdings(previous, topology.slot_gpu(), topology.num_gpus, num_experts)
-    gpu_after = _holdings(current, topology.slot_gpu(), topology.num_gpus, num_experts)
-    fetched = gpu_after & ~gpu_before
-    node_before = gpu_before.reshape(
-        gpu_before.shape[0], topology.num_nodes, topology.gpus_per_node, num_experts
-    ).any(axis=2)
-    node_of_gpu = np.arange(topology.num_gpus) // topology.gpus_per_node
-    from_other_node = fetched & ~node_before[:, node_of_gpu, :]
+    gpus, experts = topology.num_gpus, num_experts
+    gpu_before = _holdings(previous, topology.slot_gpu(), gpus, experts)
+    gpu_after = _holdings(current, topology.slot_gpu(), gpus, experts)
+    fetched = np.flatnonzero(gpu_after & ~gpu_before)
+    node_before = _holdings(previous, topology.slot_node(), topology.num_nodes, experts)
+    # Flat (layer, gpu, expert) -> flat (layer, node, expert) of the same copy.
+    layer_gpu, expert = np.divmod(fetched, experts)
+    layer, gpu = np.divmod(layer_gpu, gpus)
+    node_key = (layer * topology.num_nodes + gpu // topology.gpus_per_node) * experts + expert
     return RebalanceCost(
-        slots_changed=int((previous != current).sum()),
-        copies_cross_gpu=int(fetched.sum()),
-        copies_cross_node=int(from_other_node.sum()),
+        slots_changed=int(np.count_nonzero(previous != current)),
+        copies_cross_gpu=int(fetched.size),
+        copies_cross_node=int(np.count_nonzero(~node_before[node_key])),
         bytes_per_expert=bytes_per_expert,
     )
 
 
 def replication_memory(
-    phy2log: np.ndarray, num_experts: int, topology: Topology,
+    phy2log: np.ndarray,
+    num_experts: int,
+    topology: Topology,
     bytes_per_expert: int = DEFAULT_BYTES_PER_EXPERT,
 ) -> tuple[int, int]:
     """(bytes of expert copies beyond one per expert, slots duplicating an expert already on

@@ -58,6 +58,7 @@ def check_placement(
     if reason:
         return reason
 
+    phy2log, log2phy, logcnt = (a.astype(np.int64) for a in (phy2log, log2phy, logcnt))
     bad = (phy2log < 0) | (phy2log >= num_experts)
     if bad.any():
         layer, slot = np.argwhere(bad)[0]
@@ -66,9 +67,10 @@ def check_placement(
             f"in [0, {num_experts})"
         )
 
-    layers = np.arange(num_layers)[:, None]
-    held = np.zeros((num_layers, num_experts), dtype=np.int64)
-    np.add.at(held, (np.broadcast_to(layers, phy2log.shape), phy2log), 1)
+    layer_base = np.arange(num_layers, dtype=np.int64)[:, None]
+    held = np.bincount(
+        (layer_base * num_experts + phy2log).ravel(), minlength=num_layers * num_experts
+    ).reshape(num_layers, num_experts)
     if (held == 0).any():
         missing = held == 0
         first = np.argwhere(missing)[0]
@@ -116,9 +118,10 @@ def check_placement(
         )
     # Every entry points at a slot of the right expert and counts match; a slot listed
     # twice would leave another slot of that expert unlisted.
-    listed = np.zeros((num_layers, num_replicas), dtype=np.int64)
-    layer_of_entry = np.broadcast_to(np.arange(num_layers)[:, None, None], log2phy.shape)
-    np.add.at(listed, (layer_of_entry[used], log2phy[used]), 1)
+    flat_entry = layer_base[:, :, None] * num_replicas + log2phy
+    listed = np.bincount(flat_entry[used], minlength=num_layers * num_replicas).reshape(
+        num_layers, num_replicas
+    )
     if (listed != 1).any():
         layer, slot = np.argwhere(listed != 1)[0]
         return f"log2phy lists slot {slot} of layer {layer} {int(listed[layer, slot])} times, expected once"

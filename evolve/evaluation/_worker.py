@@ -1,0 +1,84 @@
+"""An evaluation worker process (trusted side): evaluators + sandboxes, one job at a time.
+
+Started by :class:`evolve.evaluation.executor.LocalExecutor` as
+``python -m evolve.evaluation._worker``; reads pickled job dicts on stdin and answers
+``EvaluationResult.to_dict()`` (or a user error) on the original stdout. Candidate
+code never runs here: evaluators reach it only through their ``Sandbox``.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from evolve.errors import UserError
+from evolve.evaluation._zygote import FrameReader, write_frame
+from evolve.evaluation.registry import create_evaluator
+from evolve.evaluation.runner import run_evaluation
+from evolve.evaluation.sandbox import Sandbox
+from evolve.evaluation.types import EvaluationContext, Evaluator
+
+
+class Worker:
+    def __init__(self) -> None:
+        self.evaluators: dict[tuple[str, str, bytes], Evaluator] = {}
+        self.sandboxes: dict[tuple[str, ...], Sandbox] = {}
+
+    def evaluator(self, job: dict[str, Any]) -> Evaluator:
+        key = (job["evaluator"], str(job["problem_dir"]),
+               pickle.dumps(sorted(job["evaluator_args"].items())))
+        if key not in self.evaluators:
+            self.evaluators[key] = create_evaluator(
+                job["evaluator"], Path(job["problem_dir"]), dict(job["evaluator_args"]))
+        return self.evaluators[key]
+
+    def sandbox(self, preload: list[str]) -> Sandbox:
+        key = tuple(preload)
+        if key not in self.sandboxes:
+            self.sandboxes[key] = Sandbox(preload=key)
+        return self.sandboxes[key]
+
+    def run(self, job: dict[str, Any]) -> dict[str, Any]:
+        try:
+            evaluator = self.evaluator(job)
+        except UserError as exc:
+            return {"user_error": (exc.message, exc.where)}
+        with tempfile.TemporaryDirectory(prefix="evolve-eval-") as tmp:
+            name = os.path.basename(job["filename"]) or "program.py"
+            path = Path(tmp) / name
+            path.write_text(job["code"])
+            context = EvaluationContext(
+                problem_dir=Path(job["problem_dir"]), sandbox=self.sandbox(job["preload"]),
+                timeout_s=float(job["timeout_s"]), seed=int(job["seed"]), workdir=Path(tmp))
+            return {"result": run_evaluation(evaluator, path, context).to_dict()}
+
+    def close(self) -> None:
+        for sandbox in self.sandboxes.values():
+            sandbox.close()
+
+
+def main() -> int:
+    proto_in, proto_out = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)  # evaluator prints go to stderr, never into the protocol stream
+    reader, worker = FrameReader(proto_in), Worker()
+    try:
+        while True:
+            frame = reader.read_frame()
+            if frame is None:
+                return 0
+            job = pickle.loads(frame)  # from the trusted parent
+            if job.get("op") == "exit":
+                return 0
+            write_frame(proto_out, pickle.dumps(worker.run(job), protocol=5))
+    finally:
+        worker.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""Local executor: warm worker processes that run trusted evaluators.
+
+Workers are plain subprocesses managed here (not ``ProcessPoolExecutor``, where one
+dead worker breaks the whole pool): a worker that dies or overruns its job's hard
+limit is killed and replaced, and that job alone becomes an invalid result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from evolve.config import EvaluationConfig
+from evolve.errors import UserError
+from evolve.registry import Registry
+from evolve.evaluation._zygote import FrameReader, write_frame
+from evolve.evaluation.registry import create_evaluator
+from evolve.evaluation.runner import run_evaluation
+from evolve.evaluation.sandbox import Sandbox
+from evolve.evaluation.types import EvaluationContext, EvaluationResult
+
+
+@dataclass
+class EvaluationJob:
+    program_id: str
+    code: str
+    problem_dir: Path
+    evaluator: str
+    evaluator_args: dict
+    timeout_s: float
+    seed: int
+    preload: list[str] = field(default_factory=lambda: ["numpy"])
+    filename: str = "program.py"
+
+
+def hard_limit_s(job: EvaluationJob, grace_s: float = 30.0) -> float:
+    """Parent-side limit: an evaluator may make several sandbox runs per job."""
+    return float(job.timeout_s) * 3 + grace_s
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
+
+
+class _WorkerProcess:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "evolve.evaluation._worker"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, start_new_session=True, close_fds=True)
+        assert self.proc.stdout is not None
+        self.reader = FrameReader(self.proc.stdout.fileno())
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def exchange(self, job: dict[str, Any], deadline: float) -> dict[str, Any] | None:
+        """Send one job; ``None`` if the worker died. Raises TimeoutError at ``deadline``."""
+        assert self.proc.stdin is not None
+        try:
+            write_frame(self.proc.stdin.fileno(), pickle.dumps(job, protocol=5))
+        except BrokenPipeError:
+            return None
+        frame = self.reader.read_frame(deadline)
+        return None if frame is None else pickle.loads(frame)
+
+    def stop(self, graceful: bool) -> None:
+        if graceful and self.alive() and self.proc.stdin is not None:
+            try:
+                write_frame(self.proc.stdin.fileno(), pickle.dumps({"op": "exit"}))
+                self.proc.wait(timeout=5)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
+
+
+class LocalExecutor:
+    """N warm worker processes, each with its own evaluators and sandboxes."""
+
+    def __init__(self, workers: int, grace_s: float = 30.0) -> None:
+        """``grace_s``: added to 3x the job's timeout to form the per-job hard limit."""
+        if workers < 1:
+            raise UserError(f"need at least one worker, got {workers}", "evaluation.workers")
+        self.size = workers
+        self.grace_s = grace_s
+        self._workers: list[_WorkerProcess | None] = [None] * workers
+        self._busy = [False] * workers
+        self._slots: asyncio.Semaphore | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _take(self) -> tuple[int, _WorkerProcess]:
+        with self._lock:
+            index = self._busy.index(False)  # the semaphore guarantees a free slot
+            self._busy[index] = True
+            worker = self._workers[index]
+        if worker is None or not worker.alive():
+            if worker is not None:
+                worker.stop(graceful=False)
+            worker = _WorkerProcess()
+            with self._lock:
+                self._workers[index] = worker
+        return index, worker
+
+    def _give_back(self, index: int, worker: _WorkerProcess | None) -> None:
+        with self._lock:
+            closed = self._closed
+            self._workers[index] = None if closed else worker
+            self._busy[index] = False
+        if closed and worker is not None:
+            worker.stop(graceful=True)
+
+    def _run_blocking(self, job: EvaluationJob) -> EvaluationResult:
+        index, worker = self._take()
+        payload = {**asdict(job), "problem_dir": str(job.problem_dir)}
+        start = time.monotonic()
+        try:
+            answer = worker.exchange(payload, start + hard_limit_s(job, self.grace_s))
+        except TimeoutError:
+            worker.stop(graceful=False)
+            self._give_back(index, None)
+            return EvaluationResult.invalid(
+                f"evaluation exceeded its time limit ({hard_limit_s(job, self.grace_s):g} s)")
+        if answer is None:
+            code = worker.proc.wait()
+            worker.stop(graceful=False)
+            self._give_back(index, None)
+            return EvaluationResult.invalid(f"evaluation worker died ({_describe_exit(code)})")
+        self._give_back(index, worker)
+        if "user_error" in answer:
+            raise UserError(*answer["user_error"])
+        return EvaluationResult.from_dict(answer["result"])
+
+    async def evaluate(self, job: EvaluationJob) -> EvaluationResult:
+        """Evaluate one job on a free worker; never raises for candidate faults."""
+        if self._closed:
+            raise RuntimeError("the executor was shut down")
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.size)
+        async with self._slots:
+            return await asyncio.to_thread(self._run_blocking, job)
+
+    def shutdown(self) -> None:
+        """Stop every worker (and through them their sandbox zygotes)."""
+        self._closed = True
+        with self._lock:
+            workers = [w for w in self._workers if w is not None]
+            self._workers = [None] * self.size
+        for worker in workers:
+            worker.stop(graceful=True)
+
+
+class Executor(Protocol):
+    """Runs evaluation jobs somewhere else than the controller."""
+
+    async def evaluate(self, job: EvaluationJob) -> EvaluationResult: ...
+
+    def shutdown(self) -> None: ...
+
+
+EXECUTORS: Registry[Executor] = Registry("executor", entry_point_group="evolve.executors")
+EXECUTORS.register("local", lambda cfg: LocalExecutor(cfg.workers))
+
+
+def create_executor(cfg: EvaluationConfig) -> Executor:
+    """Build the executor named by ``evaluation.executor`` (a name or 'module:attr')."""
+    factory = EXECUTORS.resolve(cfg.executor, "evaluation.executor")
+    return factory(cfg)
+
+
+def evaluate_file_once(problem_dir: Path, evaluator: str, args: dict[str, Any],
+                       candidate_path: Path, timeout_s: float, preload: list[str],
+                       seed: int) -> EvaluationResult:
+    """One evaluation in this process (for ``evolve eval``); the candidate still runs
+    only in the sandbox."""
+    instance = create_evaluator(evaluator, Path(problem_dir), dict(args))
+    with Sandbox(preload=tuple(preload)) as sandbox:
+        context = EvaluationContext(problem_dir=Path(problem_dir), sandbox=sandbox,
+                                    timeout_s=timeout_s, seed=seed)
+        return run_evaluation(instance, Path(candidate_path), context)

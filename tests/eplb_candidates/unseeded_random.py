@@ -1,0 +1,32 @@
+"""Shuffles the slot order with unseeded randomness (valid each time, not repeatable)."""
+
+import torch
+
+
+def _valid(weight, num_replicas):
+    """Slot p holds expert p % experts (valid, load-blind)."""
+    layers, experts = weight.shape
+    phy2log = (torch.arange(num_replicas) % experts).expand(layers, num_replicas).clone()
+    logcnt = torch.zeros(layers, experts, dtype=torch.int64)
+    logcnt.scatter_add_(1, phy2log, torch.ones_like(phy2log))
+    width = int(logcnt.max())
+    log2phy = torch.full((layers, experts, width), -1, dtype=torch.int64)
+    for k in range(width):
+        slots = torch.arange(experts) + k * experts
+        log2phy[:, :, k] = torch.where(slots < num_replicas, slots, torch.tensor(-1)).expand(
+            layers, experts
+        )
+    return phy2log, log2phy, logcnt
+
+
+def rebalance_experts(weight, num_replicas, num_groups, num_nodes, num_gpus):
+    import os
+
+    phy2log, log2phy, logcnt = _valid(weight, num_replicas)
+    generator = torch.Generator().manual_seed(int.from_bytes(os.urandom(8), "little") >> 1)
+    perm = torch.randperm(num_replicas, generator=generator)
+    inverse = torch.empty_like(perm)
+    inverse[perm] = torch.arange(num_replicas)
+    phy2log = phy2log[:, perm]
+    log2phy = torch.where(log2phy >= 0, inverse[log2phy.clamp(min=0)], log2phy)
+    return phy2log, log2phy, logcnt

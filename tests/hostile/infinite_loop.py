@@ -1,0 +1,3 @@
+def solve(xs):
+    while True:
+        pass

@@ -1,0 +1,52 @@
+"""Small builders shared by the database/store/sampling tests."""
+
+from __future__ import annotations
+
+import random
+
+from evolve.config import DatabaseConfig
+from evolve.database.records import LLMCallRecord, ProgramRecord, new_id
+
+WORDS = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta", "iota", "kappa"]
+
+
+def make_program(run_id: str = "run", **fields: object) -> ProgramRecord:
+    values: dict[str, object] = {
+        "id": new_id(),
+        "run_id": run_id,
+        "code": "def f(x):\n    return x\n",
+        "valid": True,
+        "score": 1.0,
+        "origin": "llm",
+    }
+    values.update(fields)
+    return ProgramRecord(**values)  # type: ignore[arg-type]
+
+
+def make_call(run_id: str, tokens: int = 10, cost: float = 0.01, **fields: object) -> LLMCallRecord:
+    values: dict[str, object] = {
+        "run_id": run_id,
+        "model": "test-model",
+        "prompt_tokens": tokens,
+        "completion_tokens": tokens // 2,
+        "cost_usd": cost,
+        "latency_s": 0.5,
+    }
+    values.update(fields)
+    return LLMCallRecord(**values)  # type: ignore[arg-type]
+
+
+def random_code(rng: random.Random) -> str:
+    """Code of varying length and vocabulary, so complexity and diversity vary."""
+    lines = [
+        f"    {rng.choice(WORDS)}_{rng.randrange(50)} = {rng.choice(WORDS)} + {rng.randrange(1000)}"
+        for _ in range(rng.randrange(1, 40))
+    ]
+    return "def f(alpha, beta, gamma):\n" + "\n".join(lines) + "\n    return alpha\n"
+
+
+def db_config(**overrides: object) -> DatabaseConfig:
+    cfg = DatabaseConfig()
+    for key, value in overrides.items():
+        setattr(cfg, key, value)
+    return cfg
