@@ -314,9 +314,13 @@ class Controller:
             self._report(message)
 
     def _migrate_if_due(self) -> None:
-        for copy in self.db.migrate(new_id):
+        if not self.db.should_migrate():
+            return
+        copies = self.db.migrate(new_id)
+        for copy in copies:
             copy.run_id = self.run_id
             self.store.add_program(copy, [])
+        self.store.add_event(self.run_id, "migration", {"copies": len(copies)})
 
     def _llm_call(self, completion: Completion, iteration: int, ok: bool = True, error: str = "") -> LLMCallRecord:
         return LLMCallRecord(

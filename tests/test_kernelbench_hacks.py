@@ -9,8 +9,9 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("triton")
 
-from evolve.evaluation.sandbox import Sandbox  # noqa: E402
-from support_kernelbench import CANDIDATES, evaluate  # noqa: E402
+from support_kernelbench import CANDIDATES, evaluate
+
+from evolve.evaluation.sandbox import Sandbox
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,14 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("triton")
 
-from evolve.evaluation.sandbox import Sandbox  # noqa: E402
-from support_kernelbench import (  # noqa: E402
-    KERNEL_PROBLEMS, PROBLEM_NAMES, degenerate_candidate, evaluate,
+from support_kernelbench import (
+    KERNEL_PROBLEMS,
+    PROBLEM_NAMES,
+    degenerate_candidate,
+    evaluate,
 )
+
+from evolve.evaluation.sandbox import Sandbox
 
 
 @pytest.fixture(scope="module")

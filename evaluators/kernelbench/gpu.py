@@ -22,7 +22,11 @@ import statistics
 from typing import Any
 
 from evaluators.kernelbench.evaluator import (
-    CANDIDATE_FILE, HARNESS, REFERENCE_FILE, KernelBenchEvaluator, ShapePlan,
+    CANDIDATE_FILE,
+    HARNESS,
+    REFERENCE_FILE,
+    KernelBenchEvaluator,
+    ShapePlan,
 )
 from evolve.evaluation.sandbox import CandidateCall, Sandbox
 from evolve.evaluation.types import EvaluationContext, EvaluationResult

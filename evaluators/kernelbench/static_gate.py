@@ -170,7 +170,7 @@ def check_source(source: str, spec: GateSpec) -> list[GateViolation]:
                       "to implement in a kernel")
         if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.MatMult) and "@" in spec.forbidden_ops:
             add(node, "uses the '@=' matmul operator")
-        if isinstance(node, (ast.Attribute, ast.Name)):
+        if isinstance(node, (ast.Attribute, ast.Name, ast.Call)):  # Call: getattr(mod, "x")
             path = resolver.resolve(node)
             if path and (node.lineno, path) not in seen_paths:
                 seen_paths.add((node.lineno, path))
