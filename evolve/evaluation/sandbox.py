@@ -97,9 +97,12 @@ def _signal_name(sig: int) -> str:
         return f"signal {sig}"
 
 
-def _zygote_env(extra_paths: Sequence[str]) -> dict[str, str]:
+def _zygote_env(extra_paths: Sequence[str], extra_env: dict[str, str]) -> dict[str, str]:
+    """The zygote's environment: scrubbed, plus the sandbox's own variables, so that
+    preloaded modules see them at import time (e.g. TRITON_INTERPRET=1)."""
     env = _confine.scrub_environment(os.environ, None, home=os.environ.get("HOME", "/"),
                                      threads=1)
+    env.update(extra_env)
     env["TMPDIR"] = tempfile.gettempdir()
     paths = [p or os.getcwd() for p in (*extra_paths, *sys.path)]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(p for p in paths if os.path.isdir(p)))
@@ -126,7 +129,7 @@ class Sandbox:
         cmd = [sys.executable, "-m", "evolve.evaluation._zygote",
                "--preload", ",".join(self.preload)]
         self._proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_zygote_env([here]),
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_zygote_env([here], self.env),
             start_new_session=True, close_fds=True,
         )
         assert self._proc.stdout is not None
