@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -45,7 +45,6 @@ class Progress:
     elapsed_s: float
     evals_per_s: float
     message: str = ""
-    islands: list[int] = field(default_factory=list)
 
 
 class ProgressSink(Protocol):
@@ -66,14 +65,6 @@ def call_counters(call: LLMCallRecord, **extra: float) -> dict[str, float]:
     """Counter increments for one LLM call plus ``extra`` (e.g. the iteration it ends)."""
     return {"llm_calls": 1, "prompt_tokens": call.prompt_tokens,
             "completion_tokens": call.completion_tokens, "usd": call.cost_usd, **extra}
-
-
-def view_of(program: ProgramRecord) -> ProgramView:
-    """What a prompt may show of a program (never its holdout scores)."""
-    return ProgramView(
-        id=program.id, code=program.code, score=program.score if program.valid else None,
-        metrics=program.metrics, artifacts=program.artifacts, reason=program.reason,
-    )
 
 
 class Controller:
@@ -261,12 +252,12 @@ class Controller:
                         inspirations: list[ProgramRecord], failures: list[ProgramRecord]) -> PromptContext:
         every = self.cfg.prompt.rewrite_every
         mode = "rewrite" if every and iteration % every == 0 else self.cfg.prompt.mode
-        parent_view = view_of(parent)
-        if not self.cfg.prompt.include_artifacts:
-            parent_view.artifacts = {}
+        artifacts = self.cfg.prompt.include_artifacts
+        parent_view = ProgramView.from_record(parent, include_artifacts=artifacts)
         return PromptContext(
             description=self.problem.description, parent=parent_view,
-            inspirations=[view_of(p) for p in inspirations], failures=[view_of(p) for p in failures],
+            inspirations=[ProgramView.from_record(p, artifacts) for p in inspirations],
+            failures=[ProgramView.from_record(p, artifacts) for p in failures],
             hints=self._released_hints(iteration), edit_error=self.edit_errors.get(island, ""),
             mode=mode, max_changed_lines=self.cfg.constraints.max_changed_lines,
         )
