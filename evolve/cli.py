@@ -10,8 +10,9 @@ import asyncio
 import json
 import signal
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import yaml
 from rich.console import Console
@@ -196,6 +197,28 @@ def cmd_config_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- db
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from evolve.database.migrations import upgrade_database
+    from evolve.runs import RUN_FILE, resolve_run_dir
+
+    target = str(args.target)
+    if (Path(target) / RUN_FILE).is_file() or Path(target).name == RUN_FILE:
+        run_file = resolve_run_dir(target) / RUN_FILE
+        try:
+            target = json.loads(run_file.read_text(encoding="utf-8"))["database_url"]
+        except (ValueError, KeyError) as exc:
+            raise UserError(f"damaged run file ({exc})", str(run_file)) from None
+    report = upgrade_database(target)
+    if report.changed:
+        _console().print(f"upgraded {report.where}: schema version {report.from_version} -> {report.to_version}")
+    else:
+        _console().print(f"{report.where} is up to date (schema version {report.to_version})")
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -248,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("problem", nargs="?", help="problem folder to merge with")
         _add_overrides(p)
         p.set_defaults(handler=handler)
+
+    db = sub.add_parser("db", help="database maintenance")
+    dsub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    p = dsub.add_parser("upgrade", help="upgrade a database to this version's schema, in place")
+    p.add_argument("target", metavar="URL_OR_RUN", help="database URL, SQLite file, or run folder")
+    p.set_defaults(handler=cmd_db_upgrade)
 
     from evolve.report.commands import add_report_commands
 

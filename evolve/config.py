@@ -37,13 +37,22 @@ class Constraints:
 @dataclass
 class ModelConfig:
     name: str
-    provider: Literal["openai", "litellm"] = "openai"
+    provider: Literal["openai", "litellm", "offline"] = "openai"  # offline: the mutation engine as a model
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     weight: float = 1.0
     price_in_per_mtok: float | None = None  # USD per million prompt tokens (overrides the table)
     price_out_per_mtok: float | None = None
     temperature: float | None = None
+
+
+@dataclass
+class BanditConfig:
+    """Cost-aware UCB model selection (``llm.selection: ucb``)."""
+
+    exploration: float = 1.0  # weight of the UCB exploration bonus
+    cost_weight: float = 0.5  # 0: ignore cost; 1: divide the UCB value by the relative cost
+    reward_clip: float = 0.05  # relative improvement over the parent that earns the full reward 1
 
 
 @dataclass
@@ -55,6 +64,8 @@ class LLMConfig:
     retries: int = 3
     backoff_s: float = 1.0
     concurrency: int = 4
+    selection: str = "weighted"  # how an ensemble picks a model per call: weighted | ucb | module:attr
+    bandit: BanditConfig = field(default_factory=BanditConfig)
 
 
 @dataclass
@@ -69,6 +80,7 @@ class DatabaseConfig:
     exploration_ratio: float = 0.2
     exploitation_ratio: float = 0.7
     elite_ratio: float = 0.1
+    pareto_ratio: float = 0.0  # parent from the island's per-instance Pareto fronts (GEPA)
     num_top_inspirations: int = 2
     num_diverse_inspirations: int = 2
     num_failures: int = 2
@@ -96,6 +108,54 @@ class EvaluationConfig:
 
 
 @dataclass
+class EmbeddingConfig:
+    """An OpenAI-compatible embeddings endpoint; without ``model`` novelty uses code shingles."""
+
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = 30.0
+
+
+@dataclass
+class NoveltyConfig:
+    enabled: bool = False
+    threshold: float = 0.95  # similarity at or above which a child counts as a near-copy
+    compare_with: int = 20  # most recent valid programs of the island a child is compared with
+    shingle_size: int = 3  # tokens per shingle (local similarity)
+    num_hashes: int = 64  # MinHash signature length (local similarity)
+    max_resamples: int = 2  # extra LLM answers asked for before the child is discarded
+    llm_judge: bool = False  # a near-copy is rejected only if the LLM also judges it not novel
+    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+
+
+@dataclass
+class ScratchpadConfig:
+    enabled: bool = False
+    every: int = 20  # evaluated children between two scratchpad updates
+    summarizer: Literal["auto", "llm", "statistics"] = "auto"  # auto: llm when models are configured
+    recommendations: int = 3
+    max_chars: int = 800  # scratchpad text shown in prompts
+
+
+@dataclass
+class ExplorationConfig:
+    enabled: bool = False
+    stall_iterations: int = 15  # iterations without a new best before switching to explore
+    climb_window: int = 5  # a new best within this many iterations switches to exploit
+    explore_temperature: float = 1.0
+    exploit_temperature: float = 0.4
+
+
+@dataclass
+class SearchConfig:
+    novelty: NoveltyConfig = field(default_factory=NoveltyConfig)
+    scratchpad: ScratchpadConfig = field(default_factory=ScratchpadConfig)
+    exploration: ExplorationConfig = field(default_factory=ExplorationConfig)
+    retry_failed_edit: bool = False  # ask again at once, with the fix prompt, when an edit fails
+
+
+@dataclass
 class Config:
     # problem
     name: str = ""
@@ -114,6 +174,7 @@ class Config:
     prompt: PromptConfig = field(default_factory=PromptConfig)
     budget: BudgetConfig = field(default_factory=BudgetConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
 
 
 # ---------------------------------------------------------------- validation
@@ -289,10 +350,13 @@ def validate_semantics(config: Config) -> None:
     db = config.database
     if db.num_islands < 1:
         raise UserError("must be at least 1", "database.num_islands")
-    ratios = db.exploration_ratio + db.exploitation_ratio + db.elite_ratio
+    ratios = db.exploration_ratio + db.exploitation_ratio + db.elite_ratio + db.pareto_ratio
+    if min(db.exploration_ratio, db.exploitation_ratio, db.elite_ratio, db.pareto_ratio) < 0:
+        raise UserError("sampling ratios must not be negative", "database")
     if abs(ratios - 1.0) > 1e-6:
         raise UserError(
-            f"exploration_ratio + exploitation_ratio + elite_ratio must sum to 1 (got {ratios:g})",
+            "exploration_ratio + exploitation_ratio + elite_ratio + pareto_ratio must sum to 1"
+            f" (got {ratios:g})",
             "database",
         )
     if db.feature_bins < 1:
@@ -304,7 +368,35 @@ def validate_semantics(config: Config) -> None:
     for i, model in enumerate(config.llm.models):
         if model.weight <= 0:
             raise UserError("must be positive", f"llm.models[{i}].weight")
+    _validate_search(config)
     for key in ("iterations", "evaluations", "usd", "wall_time_s"):
         value = getattr(config.budget, key)
         if value is not None and value < 0:
             raise UserError("must not be negative", f"budget.{key}")
+
+
+def _validate_search(config: Config) -> None:
+    novelty = config.search.novelty
+    if not 0.0 < novelty.threshold <= 1.0:
+        raise UserError("must be in (0, 1]", "search.novelty.threshold")
+    for key in ("compare_with", "shingle_size", "num_hashes"):
+        if getattr(novelty, key) < 1:
+            raise UserError("must be at least 1", f"search.novelty.{key}")
+    if novelty.max_resamples < 0:
+        raise UserError("must not be negative", "search.novelty.max_resamples")
+    if novelty.llm_judge and not config.llm.models:
+        raise UserError("the LLM judge needs a model in llm.models (the offline engine cannot judge)",
+                        "search.novelty.llm_judge")
+    pad = config.search.scratchpad
+    if pad.every < 1:
+        raise UserError("must be at least 1", "search.scratchpad.every")
+    if pad.summarizer == "llm" and not config.llm.models:
+        raise UserError("summarizer 'llm' needs a model in llm.models", "search.scratchpad.summarizer")
+    explore = config.search.exploration
+    if explore.stall_iterations < 1 or explore.climb_window < 0:
+        raise UserError("stall_iterations must be at least 1 and climb_window not negative",
+                        "search.exploration")
+    bandit = config.llm.bandit
+    if bandit.reward_clip <= 0 or bandit.exploration < 0 or bandit.cost_weight < 0:
+        raise UserError("reward_clip must be positive; exploration and cost_weight not negative",
+                        "llm.bandit")

@@ -8,8 +8,9 @@ plugs in by name (entry point), by import path (``pkg.mod:attr``) or by instance
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from evolve.errors import UserError
 

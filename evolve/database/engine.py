@@ -60,8 +60,11 @@ def describe(url: URL) -> str:
     return str(path) if path is not None else url.render_as_string(hide_password=True)
 
 
-def create_store_engine(url: URL, must_exist: bool) -> Engine:
-    """An engine for ``url`` whose database is checked to be ours (or created empty)."""
+def create_store_engine(url: URL, must_exist: bool, check_version: bool = True) -> Engine:
+    """An engine for ``url`` whose database is checked to be ours (or created empty).
+
+    ``check_version=False`` accepts older schema versions (for ``evolve db upgrade``).
+    """
     path = sqlite_path(url)
     where = describe(url)
     if path is not None:
@@ -72,13 +75,13 @@ def create_store_engine(url: URL, must_exist: bool) -> Engine:
         raise UserError(f"cannot use database URL ({exc})", "database.url") from None
     try:
         try:
-            ensure_schema(engine, where, create=not must_exist)
+            ensure_schema(engine, where, create=not must_exist, check_version=check_version)
         except SQLAlchemyError:
             if path is not None:
                 raise
             # Two processes creating the tables of one new PostgreSQL database at once:
             # the loser's DDL fails; by now the tables exist, so checking again succeeds.
-            ensure_schema(engine, where, create=not must_exist)
+            ensure_schema(engine, where, create=not must_exist, check_version=check_version)
     except UserError:
         engine.dispose()
         raise
@@ -89,8 +92,9 @@ def create_store_engine(url: URL, must_exist: bool) -> Engine:
     return engine
 
 
-def ensure_schema(engine: Engine, where: str, create: bool) -> None:
-    """Refuse foreign or newer databases; create the tables in an empty one."""
+def ensure_schema(engine: Engine, where: str, create: bool, check_version: bool = True) -> None:
+    """Refuse foreign, newer or (unless ``check_version`` is off) older databases;
+    create the tables in an empty one."""
     with engine.begin() as conn:
         tables = set(inspect(conn).get_table_names())
         if meta_table.name in tables:
@@ -100,13 +104,20 @@ def ensure_schema(engine: Engine, where: str, create: bool) -> None:
                     f"not an evolve database (format marker {meta.get('format')!r})", where
                 )
             version = int(meta.get("schema_version", "0"))
-            if version != SCHEMA_VERSION:
-                newer = "a newer" if version > SCHEMA_VERSION else "an older"
+            if version > SCHEMA_VERSION:
                 raise UserError(
-                    f"database schema version {version} was written by {newer} evolve "
+                    f"database schema version {version} was written by a newer evolve "
                     f"(this one reads version {SCHEMA_VERSION})",
                     where,
                 )
+            if version < SCHEMA_VERSION:
+                if check_version:
+                    raise UserError(
+                        f"database schema version {version} is older than this evolve's "
+                        f"({SCHEMA_VERSION}); upgrade it in place with: evolve db upgrade {where}",
+                        where,
+                    )
+                return  # the migrations bring it up to date; create_all would pre-empt them
             metadata.create_all(conn, checkfirst=True)
             return
         if tables:

@@ -9,6 +9,7 @@ Layout:
   so "best program" and leaderboards are one indexed query.
 - ``evaluations``: one row per program with the evaluator's full output.
 - ``llm_calls``, ``events``.
+- ``controllers``: which controller owns which islands when several share a run (v2).
 
 ``seq`` columns are autoincrement integers that give insertion order for paging.
 """
@@ -30,7 +31,7 @@ from sqlalchemy import (
 )
 
 FORMAT_MARKER = "evolve-db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # keep in step with the newest migration in database/migrations/versions
 
 metadata = MetaData()
 
@@ -131,4 +132,17 @@ events_table = Table(
     Column("kind", String(64), nullable=False),
     Column("data", JSON, nullable=False),
     Column("created_at", Double, nullable=False),
+)
+
+controllers_table = Table(
+    "controllers",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("run_id", String(32), ForeignKey("runs.id"), nullable=False, index=True),
+    Column("islands", JSON, nullable=False),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", Double, nullable=False),
+    Column("heartbeat_at", Double, nullable=False),
+    Column("released_at", Double, nullable=True),
 )

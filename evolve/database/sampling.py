@@ -6,7 +6,8 @@ on resume (``rebuild``), and it never scans the whole population per iteration.
 Island rule: the controller asks ``next_island()`` which island to work on, samples
 that island, and gives the child ``island=`` that same island. Every parent mode picks
 from that island (explore: any valid program; exploit: a tournament among its MAP-Elites
-cell elites; elite: its members of the global elite archive), so a child always lands on
+cell elites; elite: its members of the global elite archive; pareto: its per-instance
+Pareto fronts, see ``pareto.py``), so a child always lands on
 its parent's island and every island advances at the same rate. Code spreads between
 islands only by migration, which copies elites (never moves them).
 
@@ -26,6 +27,7 @@ from evolve.config import DatabaseConfig
 from evolve.database.features import FeatureSpace, code_tokens
 from evolve.database.islands import EliteArchive, Island, IslandStats, rank_key
 from evolve.database.migration import plan_migration
+from evolve.database.pareto import ParetoFronts, instance_scores
 from evolve.database.records import ProgramRecord
 from evolve.errors import UserError
 
@@ -38,7 +40,7 @@ class Sample:
     parent: ProgramRecord
     inspirations: list[ProgramRecord]
     failures: list[ProgramRecord]
-    mode: str  # "explore" | "exploit" | "elite" | "fallback" (no valid program anywhere yet)
+    mode: str  # "explore" | "exploit" | "elite" | "pareto" | "fallback" (no valid program anywhere yet)
 
 
 @dataclass
@@ -66,6 +68,7 @@ class ProgramDatabase:
             for i in range(cfg.num_islands)
         ]
         self.archive = EliteArchive(cfg.archive_size)
+        self.pareto = [ParetoFronts() for _ in range(cfg.num_islands)]
         self._programs: dict[str, ProgramRecord] = {}
         self._seq: dict[str, int] = {}
         self._first_id: str | None = None
@@ -113,6 +116,8 @@ class ProgramDatabase:
                 each.rebin(self.space, self._features_of)
         key = rank_key(program, seq)
         island.add_ranked(key, self.space.cell(program.features))
+        if self.cfg.pareto_ratio > 0:
+            self.pareto[program.island].add(program.id, instance_scores(program.instances, program.score))
         self.archive.offer(key, hash(program.code))
         return True
 
@@ -161,9 +166,15 @@ class ProgramDatabase:
             return "explore"
         if draw < self.cfg.exploration_ratio + self.cfg.exploitation_ratio:
             return "exploit"
-        return "elite"
+        if draw < 1.0 - self.cfg.pareto_ratio:
+            return "elite"
+        return "pareto"
 
     def _select_parent(self, home: Island, mode: str) -> tuple[ProgramRecord, str]:
+        if mode == "pareto":
+            chosen = self.pareto[home.index].sample(self.rng)
+            if chosen is not None:
+                return self._programs[chosen], "pareto"
         if mode == "elite":
             local = [key for key in self.archive.entries if self._programs[key[2]].island == home.index]
             if local:

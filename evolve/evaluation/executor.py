@@ -21,12 +21,12 @@ from typing import Any, Protocol
 
 from evolve.config import EvaluationConfig
 from evolve.errors import UserError
-from evolve.registry import Registry
 from evolve.evaluation._zygote import FrameReader, write_frame
 from evolve.evaluation.registry import create_evaluator
 from evolve.evaluation.runner import run_evaluation
 from evolve.evaluation.sandbox import Sandbox
 from evolve.evaluation.types import EvaluationContext, EvaluationResult
+from evolve.registry import Registry
 
 
 @dataclass

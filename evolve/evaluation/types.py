@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from evolve.evaluation.sandbox import Sandbox
@@ -30,7 +31,7 @@ class EvaluationResult:
     reason: str = ""
 
     @classmethod
-    def invalid(cls, reason: str, **artifacts: str) -> "EvaluationResult":
+    def invalid(cls, reason: str, **artifacts: str) -> EvaluationResult:
         return cls(valid=False, score=0.0, reason=reason, artifacts=dict(artifacts))
 
     def __post_init__(self) -> None:
@@ -43,7 +44,7 @@ class EvaluationResult:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "EvaluationResult":
+    def from_dict(cls, data: dict[str, Any]) -> EvaluationResult:
         return cls(**data)
 
 
@@ -52,7 +53,7 @@ class EvaluationContext:
     """What the trusted evaluator gets besides the candidate file."""
 
     problem_dir: Path
-    sandbox: "Sandbox"
+    sandbox: Sandbox
     timeout_s: float = 60.0
     seed: int = 0
     workdir: Path | None = None

@@ -145,7 +145,8 @@ def _grid(points: list[tuple[dict[str, float], float]], dims: list[str], bins: i
 
 
 def _feature_config(config: dict[str, Any]) -> tuple[list[str], int]:
-    db = config.get("database") if isinstance(config.get("database"), dict) else {}
+    section = config.get("database")
+    db: dict[str, Any] = section if isinstance(section, dict) else {}
     dims = db.get("feature_dimensions") or ["complexity", "diversity"]
     bins = int(db.get("feature_bins") or 8)
     return [str(d) for d in dims], max(1, bins)

@@ -89,7 +89,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from evolve.report.serve import make_server
 
     server = make_server(args.runs, args.host, args.port, top_n=args.top)
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), server.server_address[1]
     _console().print(f"serving runs under {Path(args.runs).resolve()} at http://{host}:{port}/ (Ctrl-C stops)")
     try:
         server.serve_forever()

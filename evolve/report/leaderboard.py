@@ -134,7 +134,8 @@ def to_table(rows: list[LeaderboardRow]) -> Table:
                           ("holdout", "right"), ("models", "left"), ("LLM calls", "right"),
                           ("tokens", "right"), ("USD", "right"), ("evals", "right"),
                           ("wall", "right"), ("seed", "right"), ("date", "left")):
-        table.add_column(name, justify=justify, no_wrap=name not in ("models", "run"))
+        table.add_column(name, justify=justify,  # type: ignore[arg-type]
+                         no_wrap=name not in ("models", "run"))
     for r in rows:
         table.add_row(
             r.problem, r.run, fmt_score(r.score), fmt_score(r.holdout), fmt_model_mix(r.models),

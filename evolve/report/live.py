@@ -20,7 +20,7 @@ def _fmt_score(score: float | None) -> str:
     return "-" if score is None else f"{score:.6g}"
 
 
-def _eta(p: "Progress") -> str:
+def _eta(p: Progress) -> str:
     if p.iteration_budget is None or p.iterations == 0 or p.elapsed_s <= 0:
         return "-"
     left = max(p.iteration_budget - p.iterations, 0)
@@ -37,9 +37,9 @@ class LiveProgress:
         self.plain_every_s = plain_every_s
         self._live: Live | None = None
         self._last_plain = 0.0
-        self._last: "Progress | None" = None
+        self._last: Progress | None = None
 
-    def __enter__(self) -> "LiveProgress":
+    def __enter__(self) -> LiveProgress:
         if self.console.is_terminal:
             self._live = Live(Text("starting..."), console=self.console, refresh_per_second=4, transient=True)
             self._live.__enter__()
@@ -51,7 +51,7 @@ class LiveProgress:
             self._live.__exit__(exc_type, exc, tb)
             self._live = None
 
-    def render(self, p: "Progress") -> Text:
+    def render(self, p: Progress) -> Text:
         budget = f"/{p.iteration_budget}" if p.iteration_budget is not None else ""
         rate = p.valid / p.evaluations if p.evaluations else 0.0
         line = Text()
@@ -61,7 +61,7 @@ class LiveProgress:
         line.append(f"  ${p.usd:.4f}  elapsed {time.strftime('%H:%M:%S', time.gmtime(p.elapsed_s))}  ETA {_eta(p)}")
         return line
 
-    def update(self, progress: "Progress") -> None:
+    def update(self, progress: Progress) -> None:
         self._last = progress
         if progress.message:
             self.console.print(f"[dim]{time.strftime('%H:%M:%S')}[/] {progress.message}")
@@ -72,7 +72,7 @@ class LiveProgress:
             self.console.print(self.render(progress))
 
 
-def print_summary(summary: "RunSummary", console: Console) -> None:
+def print_summary(summary: RunSummary, console: Console) -> None:
     c = summary.counters
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")

@@ -67,8 +67,8 @@ class EvaluatorConformance:
                 assert isinstance(key, str), f"{what}: {name} key {key!r} is not a str"
                 assert isinstance(value, (int, float)) and not isinstance(value, bool), \
                     f"{what}: {name}[{key!r}] is {type(value).__name__}, not a number"
-        for key, value in result.artifacts.items():
-            assert isinstance(key, str) and isinstance(value, str), \
+        for key, text in result.artifacts.items():
+            assert isinstance(key, str) and isinstance(text, str), \
                 f"{what}: artifacts[{key!r}] must map str to str"
         assert EvaluationResult.from_dict(result.to_dict()) == result, \
             f"{what}: result does not round-trip through to_dict/from_dict"
