@@ -24,6 +24,17 @@ EXIT_USER_ERROR = 2
 Handler = Callable[[argparse.Namespace], int]
 
 
+def _count(text: str) -> int:
+    """An argparse type: a whole number >= 0 (argparse reports anything else in one line)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
 def _add_overrides(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, help="run config YAML (see `evolve config init`)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -70,23 +81,33 @@ def _drive(controller: Any, extra_iterations: int | None) -> Any:
 
     with LiveProgress() as live:
         controller.progress = live
-        return asyncio.run(main())
+        try:
+            return asyncio.run(main())
+        except asyncio.CancelledError:  # the second Ctrl-C: in-flight iterations are dropped
+            raise KeyboardInterrupt from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from evolve.controller import Controller
+    from evolve.evaluation.registry import check_evaluator
     from evolve.problem import load_problem
     from evolve.report.live import print_summary
-    from evolve.runs import create_run
+    from evolve.runs import create_run, join_run
 
     overrides = list(args.overrides)
     if args.iterations is not None:
         overrides.append(f"budget.iterations={args.iterations}")
     problem = load_problem(args.problem, args.config, overrides)
+    # An unknown evaluator or argument is reported before a run folder is made.
+    check_evaluator(problem.config.evaluator, dict(problem.config.evaluator_args),
+                    str(problem.directory / "problem.yaml"))
     console = _console()
     _offline_notice(problem, console)
-    run = create_run(problem, args.out, args.name)
+    run = join_run(problem, args.join, args.out, args.name) if args.join else create_run(problem, args.out, args.name)
     console.print(f"run folder: {run.run_dir}")
+    if problem.config.database.islands_owned is not None:
+        console.print(f"run id: {run.run_id} (islands {problem.config.database.islands_owned}; "
+                      f"others join with --join {run.run_id})")
     controller = Controller(problem, run.store, run.run_id, run.run_dir)
     summary = _drive(controller, None)
     print_summary(summary, console)
@@ -238,14 +259,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="start an evolution run on a problem folder")
     p.add_argument("problem", help="problem folder (holds problem.yaml)")
     _add_overrides(p)
-    p.add_argument("--iterations", type=int, help="iteration budget (same as --set budget.iterations=N)")
+    p.add_argument("--iterations", type=_count, help="iteration budget (same as --set budget.iterations=N)")
     p.add_argument("--out", type=Path, help="folder for run folders (default: runs/)")
     p.add_argument("--name", help="run folder name (default: <problem>-<timestamp>)")
+    p.add_argument("--join", metavar="RUN_ID", help="work on an existing run in a shared database "
+                   "(with --set database.url=... --set database.islands_owned=[...])")
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("resume", help="continue a stopped or finished run")
     p.add_argument("run", help="run folder")
-    p.add_argument("--iterations", type=int, help="run this many more iterations")
+    p.add_argument("--iterations", type=_count, help="run this many more iterations")
     p.set_defaults(handler=cmd_resume)
 
     p = sub.add_parser("eval", help="score one candidate file with a problem's evaluator")

@@ -84,6 +84,9 @@ class DatabaseConfig:
     num_top_inspirations: int = 2
     num_diverse_inspirations: int = 2
     num_failures: int = 2
+    # Several controllers on one run (shared PostgreSQL database): the islands this one
+    # works on; None = all. See evolve/database/shared_islands.py and docs/scale_out.md.
+    islands_owned: list[int] | None = None
 
 
 @dataclass
@@ -103,8 +106,11 @@ class BudgetConfig:
 
 @dataclass
 class EvaluationConfig:
-    workers: int = 2
-    executor: str = "local"
+    workers: int = 2  # local: worker processes; ray: evaluations in flight at once
+    executor: str = "local"  # "local" | "ray" | "module:attr"
+    ray_address: str | None = None  # ray executor: cluster address ("auto", "ray://host:10001"); none starts a local one
+    cpus_per_eval: float = 1.0  # ray executor: CPUs each evaluation task requests
+    gpus_per_eval: float = 0.0  # ray executor: GPUs each evaluation task requests (e.g. 1 for kernels)
 
 
 @dataclass
@@ -269,6 +275,8 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise UserError("file not found", str(path)) from None
     except OSError as exc:
         raise UserError(f"cannot read file ({exc.strerror})", str(path)) from None
+    except UnicodeDecodeError:
+        raise UserError("not a text file (invalid UTF-8)", str(path)) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -359,10 +367,16 @@ def validate_semantics(config: Config) -> None:
             f" (got {ratios:g})",
             "database",
         )
+    if db.islands_owned is not None:
+        from evolve.database.shared_islands import check_islands_owned
+
+        check_islands_owned(db.islands_owned, db.num_islands)
     if db.feature_bins < 1:
         raise UserError("must be at least 1", "database.feature_bins")
     if config.evaluation.workers < 1:
         raise UserError("must be at least 1", "evaluation.workers")
+    if config.evaluation.cpus_per_eval < 0 or config.evaluation.gpus_per_eval < 0:
+        raise UserError("must not be negative", "evaluation.cpus_per_eval / gpus_per_eval")
     if config.llm.concurrency < 1:
         raise UserError("must be at least 1", "llm.concurrency")
     for i, model in enumerate(config.llm.models):

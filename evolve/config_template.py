@@ -33,13 +33,32 @@ COMMENTS: dict[str, str] = {
     "database.elite_ratio": "parent sampling: from the global archive (child stays on the island)",
     "prompt.mode": "diff = SEARCH/REPLACE edits; rewrite = whole EVOLVE-BLOCK",
     "prompt.rewrite_every": "every N-th iteration asks for a full rewrite (0 = never)",
+    "llm.selection": "ensemble model choice: weighted (fixed weights) | ucb (cost-aware bandit) | module:attr",
+    "llm.bandit": "llm.selection: ucb; reward = parent-relative gain clipped at reward_clip, scaled to [0, 1]",
+    "llm.bandit.cost_weight": "0 ignores cost; 1 divides a model's UCB value by its relative mean cost",
+    "database.pareto_ratio": "parent sampling: per-instance Pareto fronts of the island (GEPA)",
+    "search": "search features, each off by default (see docs/config.md)",
+    "search.novelty": "reject near-copies of island programs before evaluation",
+    "search.novelty.threshold": "similarity (0-1) at or above which a child is a near-copy",
+    "search.novelty.compare_with": "recent valid programs of the island (plus the parent) compared with",
+    "search.novelty.max_resamples": "answers asked for again before a near-copy is discarded",
+    "search.novelty.llm_judge": "a near-copy is still evaluated if the first model judges it novel",
+    "search.novelty.embedding": "OpenAI-compatible embeddings; model null = local MinHash shingles",
+    "search.scratchpad": "every N evaluated children, notes + recommendations for the prompts",
+    "search.scratchpad.summarizer": "auto (llm when models are set) | llm | statistics",
+    "search.exploration": "explore.j2 when progress stalls, exploit.j2 right after a new best",
+    "search.retry_failed_edit": "an edit that does not apply is asked for again once, at once",
     "budget": "the run stops at the first budget reached (null = unlimited)",
     "budget.wall_time_s": "per invocation (a resumed run gets a fresh wall-time budget)",
-    "evaluation.workers": "evaluation worker processes",
-    "evaluation.executor": "local (warm worker processes)",
+    "evaluation.workers": "local: evaluation worker processes; ray: evaluations in flight",
+    "evaluation.executor": "local (warm worker processes) or ray (tasks on a Ray cluster)",
+    "evaluation.ray_address": "ray: cluster to join (auto, ray://head:10001); null = start a local one",
+    "evaluation.cpus_per_eval": "ray: CPUs each evaluation task requests",
+    "evaluation.gpus_per_eval": "ray: GPUs each evaluation task requests (1 for GPU kernels)",
+    "database.islands_owned": "several controllers on one run: the islands this one works on (null = all)",
 }
 
-RUN_SECTIONS = ["seed", "out", "llm", "database", "prompt", "budget", "evaluation"]
+RUN_SECTIONS = ["seed", "out", "llm", "database", "prompt", "budget", "evaluation", "search"]
 
 
 def _emit(key: str, value: Any, path: str, indent: int, lines: list[str]) -> None:

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from evolve.database.records import LLMCallRecord, ProgramRecord, RunCounters, new_id
 from evolve.database.sampling import ProgramDatabase
+from evolve.database.shared_islands import SharedIslands
 from evolve.database.store import Store
 from evolve.edits import apply_response, static_check
 from evolve.errors import UserError
@@ -26,10 +27,14 @@ from evolve.llm import build_backend
 from evolve.llm.base import Completion, GenerationParams, LLMBackend, LLMError
 from evolve.problem import Problem
 from evolve.prompts import ProgramView, PromptBuilder, PromptContext
+from evolve.search.hooks import SearchHooks
 
 # LLM failures that mean "nothing will work until the user fixes the config".
 FATAL_LLM_ERRORS = {"auth", "bad_request"}
 UNREACHABLE_AFTER = 3  # consecutive connection failures, with no success yet, before giving up
+# Added to an edit error when the model stopped at max_tokens: the fix prompt then says why.
+CUT_OFF_NOTE = (" (the answer was cut off at the llm.max_tokens limit: answer with a shorter edit,"
+                " only the changed lines)")
 
 
 @dataclass
@@ -67,6 +72,15 @@ def call_counters(call: LLMCallRecord, **extra: float) -> dict[str, float]:
             "completion_tokens": call.completion_tokens, "usd": call.cost_usd, **extra}
 
 
+def calls_counters(calls: list[LLMCallRecord], **extra: float) -> dict[str, float]:
+    """Counter increments for several LLM calls of one iteration plus ``extra``."""
+    total: dict[str, float] = dict(extra)
+    for call in calls:
+        for name, amount in call_counters(call).items():
+            total[name] = total.get(name, 0) + amount
+    return total
+
+
 class Controller:
     def __init__(
         self,
@@ -86,7 +100,12 @@ class Controller:
         self.progress = progress
         self.prompts = PromptBuilder(problem.directory)
         self.db = ProgramDatabase(self.cfg.database, self.cfg.seed)
+        # Sharing the run with other controllers: this one owns only some islands.
+        owned = self.cfg.database.islands_owned
+        self.shared = SharedIslands(store, run_id, self.db, self.cfg.database, owned) if owned is not None else None
         self.rng = random.Random(self.cfg.seed)
+        # Pareto parents live in the database; the other search features hook in here.
+        self.search = SearchHooks(self.cfg, store, run_id, self.backend, self.prompts, self.db, problem.description)
         self.edit_errors: dict[int, str] = {}
         self.stop_requested = False
         self.stop_reason = ""
@@ -103,8 +122,11 @@ class Controller:
         self.stop_reason = self.stop_reason or reason
 
     async def run(self, extra_iterations: int | None = None) -> RunSummary:
-        programs = list(self.store.programs(self.run_id))
+        if self.shared is not None:
+            self.shared.claim()
+        programs = self.shared.own_programs() if self.shared else list(self.store.programs(self.run_id))
         self.db.rebuild(programs)
+        self.search.resume(programs)
         best = self.db.best()
         self._best_iteration = best.iteration if best is not None else 0
         counters = self.store.counters(self.run_id)
@@ -116,13 +138,19 @@ class Controller:
         self.store.set_run_status(self.run_id, "running")
         executor = create_executor(self.cfg.evaluation)
         try:
-            if not programs:
-                await self._seed(executor)
+            first_start = counters.iterations == 0 or self.shared is not None  # shared: own islands only
+            if first_start and all(p.origin == "initial" for p in programs):
+                await self._seed(executor, programs)  # also finishes a seeding cut short
             initial = self.db.best()
             initial_best = initial.score if initial is not None else None
             await self._loop(executor)
         finally:
             executor.shutdown()
+            close = getattr(self.backend, "aclose", None)
+            if close is not None:  # HTTP clients must close inside the running event loop
+                await close()
+            if self.shared is not None:
+                self.shared.release()
             status = "stopped" if self.stop_requested and self.stop_reason.startswith("stopped") else "finished"
             self.store.set_run_status(self.run_id, status)
         best = self.db.best()
@@ -133,20 +161,28 @@ class Controller:
 
     # ------------------------------------------------------------------ seeding
 
-    async def _seed(self, executor: object) -> None:
-        """Evaluate the initial programs; several baselines seed different islands."""
-        islands = self.cfg.database.num_islands
+    async def _seed(self, executor: object, stored: list[ProgramRecord]) -> None:
+        """Evaluate the initial programs; several baselines seed different islands.
+
+        A run killed while seeding kept what it committed: baselines already ``stored``
+        are not evaluated again and only islands still empty get a copy.
+        """
+        islands = self.shared.owned if self.shared else list(range(self.cfg.database.num_islands))
+        done = {p.code: p for p in stored if p.origin == "initial" and p.parent_id is None}
         evaluated: list[ProgramRecord] = []
         for index, (_name, code) in enumerate(self.problem.initial_programs):
-            island = index % islands
+            if code in done:
+                evaluated.append(done[code])
+                continue
+            island = islands[index % len(islands)]
             result = await self._evaluate(executor, new_id(), code, seed=index)
             record = self._record(code, result, parent=None, island=island, iteration=0, origin="initial")
             self._commit(record, [])
             evaluated.append(record)
         # Islands without a baseline start from a copy of the best one (no re-evaluation).
-        seeded = {p.island for p in evaluated}
+        seeded = {p.island for p in evaluated} | {p.island for p in stored}
         source = max(evaluated, key=lambda p: (p.valid, p.score or 0.0))
-        for island in range(islands):
+        for island in islands:
             if island not in seeded:
                 copy = ProgramRecord(**{**source.__dict__, "id": new_id(), "island": island,
                                         "parent_id": source.id, "origin": "initial",
@@ -201,32 +237,37 @@ class Controller:
             self._report("")
 
     async def _iteration(self, iteration: int, executor: object, llm_slots: asyncio.Semaphore) -> None:
-        island = self.db.next_island()
+        island = self.shared.next_island() if self.shared else self.db.next_island()
         parent, inspirations, failures = self.db.sample(island)
+        strategy = self.search.strategy(iteration, self._best_iteration)
         ctx = self._prompt_context(iteration, island, parent, inspirations, failures)
-        messages = self.prompts.render(ctx)
+        ctx.strategy = strategy.name
+        ctx.scratchpad, ctx.recommendation = self.search.prompt_notes(iteration)
         params = GenerationParams(
-            temperature=self.cfg.llm.temperature, max_tokens=self.cfg.llm.max_tokens,
+            temperature=strategy.temperature, max_tokens=self.cfg.llm.max_tokens,
             timeout_s=self.cfg.llm.timeout_s, seed=self.cfg.seed * 1_000_003 + iteration, context=ctx,
         )
-        async with llm_slots:
-            if self.stop_requested:
+        calls: list[LLMCallRecord] = []
+        for attempt in range(self.search.max_attempts):
+            completion = await self._ask(ctx, params, iteration, llm_slots, calls)
+            if completion is None:
                 return
-            started = time.monotonic()
-            try:
-                completion = await self.backend.complete(messages, params)
-            except LLMError as exc:
-                self._on_llm_failure(exc, iteration, time.monotonic() - started)
-                return
-        self._llm_ok = True
-        self._connection_failures = 0
-        call = self._llm_call(completion, iteration)
-        edit = apply_response(parent.code, completion.text, ctx.mode)
-        if not edit.ok:
-            # Never evaluate an unchanged clone: the error goes into the island's next prompt.
-            self.edit_errors[island] = edit.error
-            self.store.add_llm_call(call, counters=call_counters(call, iterations=1))
-            self.store.add_event(self.run_id, "edit_failed", {"iteration": iteration, "error": edit.error})
+            calls.append(self._llm_call(completion, iteration))
+            edit = apply_response(parent.code, completion.text, ctx.mode)
+            if not edit.ok and completion.finish_reason == "length":
+                edit.error += CUT_OFF_NOTE
+            # Retry a failed edit once, or resample a near-copy: same parent, the fix prompt says why.
+            decision = await self.search.screen(edit, parent, island, iteration, attempt)
+            if decision.action != "retry":
+                break
+            ctx.edit_error, params.seed = decision.message, (params.seed or 0) + 1
+        if not edit.ok or decision.action == "discard":
+            if not edit.ok:
+                # Never evaluate an unchanged clone: the error goes into the island's next prompt.
+                self.edit_errors[island] = edit.error
+                self.store.add_event(self.run_id, "edit_failed", {"iteration": iteration, "error": edit.error})
+            self._store_calls(calls)
+            self.search.on_outcome(parent, None, calls)
             return
         self.edit_errors.pop(island, None)
         child_id = new_id()
@@ -236,15 +277,43 @@ class Controller:
         counters: dict[str, float] | None = None  # None: the store counts an evaluation
         if reason:
             result = EvaluationResult.invalid(f"static check: {reason}")
-            counters = call_counters(call, iterations=1, invalid=1)
+            counters = calls_counters(calls, iterations=1, invalid=1)
         else:
             result = await self._evaluate(executor, child_id, edit.code, seed=iteration)
         record = self._record(edit.code, result, parent=parent, island=island, iteration=iteration,
-                              origin="llm", program_id=child_id, model=completion.model,
+                              origin="llm", program_id=child_id, model=calls[-1].model,
                               changed_lines=edit.changed_lines)
-        call.program_id = child_id
-        self._commit(record, [call], counters)
+        for call in calls:
+            call.program_id = child_id
+        self._commit(record, calls, counters)
+        self.search.on_outcome(parent, record, calls)
         self._migrate_if_due()
+        await self.search.maybe_summarize(iteration)
+
+    async def _ask(self, ctx: PromptContext, params: GenerationParams, iteration: int,
+                   llm_slots: asyncio.Semaphore, earlier: list[LLMCallRecord]) -> Completion | None:
+        """One answer, or None once a failure (and the iteration's earlier answers) is recorded."""
+        messages = self.prompts.render(ctx)
+        async with llm_slots:
+            if self.stop_requested:
+                self._store_calls(earlier)
+                return None
+            started = time.monotonic()
+            try:
+                completion = await self.backend.complete(messages, params)
+            except LLMError as exc:
+                self._store_calls(earlier, iterations=0)
+                self._on_llm_failure(exc, iteration, time.monotonic() - started)
+                return None
+        self._llm_ok = True
+        self._connection_failures = 0
+        return completion
+
+    def _store_calls(self, calls: list[LLMCallRecord], iterations: int = 1) -> None:
+        """Calls that produced no stored program; the iteration is counted once, with the last."""
+        for index, call in enumerate(calls):
+            extra = iterations if index == len(calls) - 1 else 0
+            self.store.add_llm_call(call, counters=call_counters(call, iterations=extra))
 
     # ------------------------------------------------------------------ helpers
 
@@ -305,6 +374,9 @@ class Controller:
             self._report(message)
 
     def _migrate_if_due(self) -> None:
+        if self.shared is not None:
+            self.shared.migrate_if_due(new_id)  # pulls elites from other controllers' islands too
+            return
         if not self.db.should_migrate():
             return
         copies = self.db.migrate(new_id)
@@ -324,7 +396,7 @@ class Controller:
     def _on_llm_failure(self, exc: LLMError, iteration: int, latency: float) -> None:
         failed = Completion(text="", model=getattr(exc, "model", "") or "", prompt_tokens=0,
                             completion_tokens=0, cost_usd=0.0, latency_s=latency)
-        call = self._llm_call(failed, iteration, ok=False, error=f"{exc.kind}: {exc}")
+        call = self._llm_call(failed, iteration, ok=False, error=str(exc))  # "kind: message"
         self.store.add_llm_call(call, counters=call_counters(call, iterations=1))
         self.store.add_event(self.run_id, "llm_failed", {"iteration": iteration, "kind": exc.kind, "error": str(exc)})
         if exc.kind in FATAL_LLM_ERRORS:

@@ -63,16 +63,30 @@ def _read_description(directory: Path, value: str, spec_path: Path) -> str:
     text = value.strip()
     if text and "\n" not in text and text.endswith((".md", ".txt")):
         path = directory / text
-        if not path.is_file():
+        if not path.exists():
             raise UserError(f"description file '{text}' not found in {directory}", f"{spec_path}: description")
-        return path.read_text(encoding="utf-8")
+        return _read_text(path, f"{spec_path}: description")
     return value
+
+
+def _read_text(path: Path, where: str) -> str:
+    """A UTF-8 text file; a directory, unreadable or binary file is a UserError."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise  # the callers word this themselves
+    except IsADirectoryError:
+        raise UserError(f"'{path.name}' is a directory, not a file", where) from None
+    except OSError as exc:
+        raise UserError(f"cannot read '{path.name}' ({exc.strerror})", where) from None
+    except UnicodeDecodeError:
+        raise UserError(f"'{path.name}' is not a text file (invalid UTF-8)", where) from None
 
 
 def _read_program(directory: Path, name: str, spec_path: Path) -> tuple[str, str]:
     path = directory / name
     try:
-        code = path.read_text(encoding="utf-8")
+        code = _read_text(path, f"{spec_path}: initial_programs")
     except FileNotFoundError:
         raise UserError(f"initial program '{name}' not found in {directory}", f"{spec_path}: initial_programs") from None
     try:

@@ -24,6 +24,7 @@ import jinja2
 from evolve.errors import UserError
 
 TEMPLATE_NAMES = {"diff": "diff.j2", "rewrite": "rewrite.j2"}
+STRATEGY_TEMPLATES = {"explore": "explore.j2", "exploit": "exploit.j2"}  # adaptive exploration
 FIX_TEMPLATE = "fix.j2"
 SYSTEM_TEMPLATE = "system.j2"
 
@@ -63,6 +64,9 @@ class PromptContext:
     mode: str = "diff"  # "diff" | "rewrite"
     max_changed_lines: int | None = None
     language: str = "python"
+    strategy: str = ""  # "explore" | "exploit" | "": selects explore.j2 / exploit.j2 (search.exploration)
+    scratchpad: str = ""  # what the search learned so far (search.scratchpad)
+    recommendation: str = ""  # one recommendation from the scratchpad
 
 
 def visible_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -136,6 +140,8 @@ class PromptBuilder:
     def template_for(self, ctx: PromptContext) -> str:
         if ctx.edit_error:
             return FIX_TEMPLATE
+        if ctx.strategy in STRATEGY_TEMPLATES and ctx.mode in TEMPLATE_NAMES:
+            return STRATEGY_TEMPLATES[ctx.strategy]
         try:
             return TEMPLATE_NAMES[ctx.mode]
         except KeyError:

@@ -60,6 +60,39 @@ def create_run(problem: Problem, out: Path | None = None, name: str | None = Non
     return OpenRun(run_id, run_dir, store, problem)
 
 
+def join_run(problem: Problem, run_id: str, out: Path | None = None, name: str | None = None) -> OpenRun:
+    """A run folder for one more controller on an existing run in a shared database.
+
+    The joining controller works only on ``database.islands_owned`` (see
+    ``evolve.database.shared_islands``); its folder records those islands, so
+    ``evolve resume`` of this folder takes the same ones again.
+    """
+    cfg = problem.config
+    if not cfg.database.url:
+        raise UserError("joining a run needs its shared database, e.g. "
+                        "--set database.url=postgresql+psycopg://user@host/db", "database.url")
+    if cfg.database.islands_owned is None:
+        raise UserError("a joining controller must say which islands it works on, e.g. "
+                        "--set database.islands_owned=[2,3]", "database.islands_owned")
+    store = Store.open_existing(cfg.database.url)
+    record = store.get_run(run_id)
+    islands = record.config.get("database", {}).get("num_islands")
+    if islands != cfg.database.num_islands:
+        store.close()
+        raise UserError(f"run {run_id} has {islands} islands, this config {cfg.database.num_islands}",
+                        "database.num_islands")
+    run_dir = Path(out or cfg.out) / (name or f"{problem.name}-{run_id[:8]}-{time.strftime('%H%M%S')}")
+    if (run_dir / RUN_FILE).exists():
+        store.close()
+        raise UserError("a run folder with this name exists; pass another --name", str(run_dir))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _write_json_atomic(run_dir / RUN_FILE, {
+        "run_id": run_id, "database_url": cfg.database.url, "problem_dir": str(problem.directory),
+        "created_at": time.time(), "islands_owned": cfg.database.islands_owned,
+    })
+    return OpenRun(run_id, run_dir, store, problem)
+
+
 def resolve_run_dir(run: str | Path) -> Path:
     path = Path(run)
     if path.is_file() and path.name in (RUN_FILE, "evolve.db"):
@@ -75,11 +108,13 @@ def open_run(run: str | Path) -> OpenRun:
     try:
         meta = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
         run_id, url, problem_dir = meta["run_id"], meta["database_url"], meta["problem_dir"]
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:  # TypeError: JSON, but not an object
         raise UserError(f"damaged run file ({exc})", str(run_dir / RUN_FILE)) from None
     store = Store.open_existing(url)
     record = store.get_run(run_id)
     config: Config = build(Config, record.config)
     problem = load_problem(problem_dir)
+    if "islands_owned" in meta:  # a folder made by join_run: this controller's islands
+        config.database.islands_owned = meta["islands_owned"]
     problem.config = config
     return OpenRun(run_id, run_dir, store, problem)

@@ -123,6 +123,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw or b"{}")
         except json.JSONDecodeError:
             body = {}
+        if self.path.rstrip("/") in ("/v1/embeddings", "/embeddings"):
+            self._embeddings(body)
+            return
         if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
             self._send_json(
                 404, {"error": {"message": f"no route {self.path}", "type": "not_found"}}
@@ -161,6 +164,29 @@ class _Handler(BaseHTTPRequestHandler):
             return  # the client gave up (timeout) before we answered
 
 
+def bag_of_words_embedding(text: str, dims: int = 64) -> list[float]:
+    """A deterministic embedding: word counts hashed into ``dims`` buckets (similar text, similar vector)."""
+    vector = [0.0] * dims
+    for word in text.split():
+        vector[sum(word.encode()) % dims] += 1.0
+    return vector
+
+
+def _embeddings_route(handler: _Handler, body: dict[str, Any]) -> None:
+    fake = handler.server.fake
+    fake._record(handler.path, {k.lower(): v for k, v in handler.headers.items()}, body)
+    inputs = body.get("input", [])
+    inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+    data = [{"object": "embedding", "index": i, "embedding": fake.embedder(str(text))}
+            for i, text in enumerate(inputs)]
+    tokens = sum(len(str(t)) // 4 for t in inputs)
+    handler._send_json(200, {"object": "list", "data": data, "model": body.get("model", ""),
+                             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+
+_Handler._embeddings = _embeddings_route  # type: ignore[attr-defined]
+
+
 class FakeOpenAIServer:
     """Context manager; ``base_url`` ends in ``/v1`` like OpenAI's."""
 
@@ -168,6 +194,7 @@ class FakeOpenAIServer:
         self.default_text = default_text
         self.requests: list[dict[str, Any]] = []
         self.responders: dict[str, Responder] = {}
+        self.embedder: Callable[[str], list[float]] = bag_of_words_embedding  # POST /v1/embeddings
         self._queue: list[Reply] = []
         self._lock = threading.Lock()
         self._server: _Server | None = None

@@ -95,12 +95,12 @@ def test_cli_db_upgrade_on_a_run_folder(tmp_path: Path) -> None:
     (run_dir / "run.json").write_text(
         f'{{"run_id": "{"r" * 32}", "database_url": "sqlite:///{db}", "problem_dir": "x"}}')
     cli = [sys.executable, "-m", "evolve.cli", "db", "upgrade"]
-    proc = subprocess.run([*cli, str(run_dir)], capture_output=True, text=True, cwd=REPO, timeout=120)
+    proc = subprocess.run([*cli, str(run_dir)], check=False, capture_output=True, text=True, cwd=REPO, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert f"schema version 1 -> {SCHEMA_VERSION}" in proc.stdout
-    proc = subprocess.run([*cli, str(db)], capture_output=True, text=True, cwd=REPO, timeout=120)
+    proc = subprocess.run([*cli, str(db)], check=False, capture_output=True, text=True, cwd=REPO, timeout=120)
     assert proc.returncode == 0 and "up to date" in proc.stdout
-    proc = subprocess.run([*cli, str(tmp_path / "missing.db")], capture_output=True, text=True,
+    proc = subprocess.run([*cli, str(tmp_path / "missing.db")], check=False, capture_output=True, text=True,
                           cwd=REPO, timeout=120)
     assert proc.returncode == 2 and "database file not found" in proc.stderr
 

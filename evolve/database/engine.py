@@ -153,6 +153,45 @@ def _check_sqlite_file(path: Path, must_exist: bool) -> None:
         raise UserError("not an evolve database (not an SQLite file)", where)
     if not header and must_exist:
         raise UserError("not an evolve database (empty file)", where)
+    if header:
+        _refuse_foreign_sqlite(path, must_exist)
+
+
+def _refuse_foreign_sqlite(path: Path, must_exist: bool) -> None:
+    """Look at an existing SQLite file read-only first: opening it through the engine
+    already changes it (the WAL pragma rewrites its header), and another application's
+    database must be refused untouched."""
+    companions = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    existed = [p for p in companions if p.exists()]
+    try:
+        _check_sqlite_tables(path, must_exist)
+    except UserError:
+        # Reading a WAL-mode file read-only still creates its -wal/-shm: leave no trace.
+        for companion in companions:
+            if companion not in existed:
+                companion.unlink(missing_ok=True)
+        raise
+
+
+def _check_sqlite_tables(path: Path, must_exist: bool) -> None:
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                               timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise UserError(f"not an evolve database ({exc})", str(path)) from None
+    tables = {str(row[0]) for row in rows}
+    if not tables and must_exist:
+        raise UserError("not an evolve database (no tables)", str(path))
+    if tables and meta_table.name not in tables:
+        listed = ", ".join(sorted(tables)[:5])
+        raise UserError(f"not an evolve database (has tables {listed}, no {meta_table.name})",
+                        str(path))
 
 
 def _make_engine(url: URL) -> Engine:

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +63,34 @@ class Worker:
         for sandbox in self.sandboxes.values():
             sandbox.close()
 
+    def kill_sandboxes(self) -> None:
+        """SIGKILL every zygote's process group; their children follow (PR_SET_PDEATHSIG)."""
+        for sandbox in list(self.sandboxes.values()):
+            pid = sandbox.zygote_pid
+            if pid is not None:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
+
+def exit_with_parent(proto_in: int, worker: Worker) -> None:
+    """Die as soon as the controller does, even in the middle of a job.
+
+    Workers run in their own session (a Ctrl-C in the terminal must reach only the
+    controller), so a SIGKILLed controller does not take them along. Its end of our
+    stdin pipe closes instead: ``poll`` reports POLLHUP without consuming data, so this
+    thread can watch the pipe the main thread reads jobs from.
+    """
+    poller = select.poll()
+    poller.register(proto_in, 0)  # POLLHUP / POLLERR are always reported
+    while True:
+        if any(event & (select.POLLHUP | select.POLLERR | select.POLLNVAL)
+               for _, event in poller.poll()):
+            break
+    worker.kill_sandboxes()
+    os._exit(0)
+
 
 def main() -> int:
     proto_in, proto_out = os.dup(0), os.dup(1)
@@ -67,6 +98,8 @@ def main() -> int:
     os.dup2(devnull, 0)
     os.dup2(2, 1)  # evaluator prints go to stderr, never into the protocol stream
     reader, worker = FrameReader(proto_in), Worker()
+    threading.Thread(target=exit_with_parent, args=(proto_in, worker), name="parent-watch",
+                     daemon=True).start()
     try:
         while True:
             frame = reader.read_frame()

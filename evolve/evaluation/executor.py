@@ -182,6 +182,8 @@ class Executor(Protocol):
 
 EXECUTORS: Registry[Executor] = Registry("executor", entry_point_group="evolve.executors")
 EXECUTORS.register("local", lambda cfg: LocalExecutor(cfg.workers))
+# Imported only when chosen: Ray is an optional extra (pip install "evolve[ray]").
+EXECUTORS.register("ray", "evolve.evaluation.ray_executor:create_ray_executor")
 
 
 def create_executor(cfg: EvaluationConfig) -> Executor:

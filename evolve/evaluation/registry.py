@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +29,23 @@ def _accepted(factory: Any) -> tuple[list[str], bool]:
     return names, any(p.kind is p.VAR_KEYWORD for p in params)
 
 
-def create_evaluator(name: str, problem_dir: Path, args: dict[str, Any]) -> Evaluator:
-    """Build an evaluator: ``factory(problem_dir=problem_dir, **args)``."""
-    factory = EVALUATORS.resolve(name, "evaluator")
+def check_evaluator(name: str, args: dict[str, Any], source: str = "") -> Callable[..., Evaluator]:
+    """Resolve ``name`` and check ``args`` against its factory without building it (so a
+    typo is reported before a run starts). ``source`` (e.g. the problem.yaml path)
+    prefixes the key in error messages."""
+    prefix = f"{source}: " if source else ""
+    factory = EVALUATORS.resolve(name, f"{prefix}evaluator")
     accepted, takes_any = _accepted(factory)
     if not takes_any:
         for key in args:
             if key not in accepted:
                 raise UserError(
                     f"unknown argument '{key}' for evaluator '{name}' "
-                    f"(accepted: {', '.join(accepted) or 'none'})", f"evaluator_args.{key}")
+                    f"(accepted: {', '.join(accepted) or 'none'})", f"{prefix}evaluator_args.{key}")
+    return factory
+
+
+def create_evaluator(name: str, problem_dir: Path, args: dict[str, Any]) -> Evaluator:
+    """Build an evaluator: ``factory(problem_dir=problem_dir, **args)``."""
+    factory = check_evaluator(name, args)
     return factory(problem_dir=Path(problem_dir), **args)

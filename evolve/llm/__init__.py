@@ -21,6 +21,7 @@ from evolve.registry import Registry
 BACKENDS: Registry[LLMBackend] = Registry("LLM provider", entry_point_group="evolve.llm_backends")
 BACKENDS.register("openai", "evolve.llm.openai_backend:OpenAIBackend")
 BACKENDS.register("litellm", "evolve.llm.litellm_backend:LiteLLMBackend")
+BACKENDS.register("offline", "evolve.llm.offline_model:OfflineModel")
 
 
 def build_backend(cfg: LLMConfig, seed: int) -> LLMBackend:
@@ -37,7 +38,12 @@ def build_backend(cfg: LLMConfig, seed: int) -> LLMBackend:
         backends.append(factory(model, cfg, where=where, rng=rng))
     if len(backends) == 1:
         return backends[0]
-    return EnsembleBackend(backends, [m.weight for m in cfg.models], seed)
+    selector = None
+    if cfg.selection != "weighted":
+        from evolve.search.bandit import create_selector
+
+        selector = create_selector(cfg.selection, cfg.bandit)
+    return EnsembleBackend(backends, [m.weight for m in cfg.models], seed, selector=selector)
 
 
 __all__ = [

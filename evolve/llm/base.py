@@ -51,6 +51,7 @@ class LLMError(Exception):
         self.kind = kind
         self.message = message
         self.retry_after_s = retry_after_s  # server-requested wait (429 Retry-After)
+        self.model = ""  # the model that failed, set by backends that know it
 
     @property
     def retryable(self) -> bool:

@@ -1,9 +1,10 @@
-"""Weighted choice among several backends, one model per call."""
+"""Choice among several backends, one model per call: fixed weights or a selector strategy."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import Any
 
 from evolve.llm.base import Completion, GenerationParams, LLMBackend
 
@@ -16,7 +17,8 @@ class EnsembleBackend:
     retried on another model: each backend already retried, and the controller decides.
     """
 
-    def __init__(self, backends: Sequence[LLMBackend], weights: Sequence[float], seed: int) -> None:
+    def __init__(self, backends: Sequence[LLMBackend], weights: Sequence[float], seed: int,
+                 selector: Any = None) -> None:
         if not backends:
             raise ValueError("an ensemble needs at least one backend")
         if len(weights) != len(backends):
@@ -28,9 +30,19 @@ class EnsembleBackend:
         self._rng = random.Random(seed)
         self.name = "ensemble(" + ",".join(b.name for b in self.backends) + ")"
         self.calls = {b.name: 0 for b in self.backends}
+        # A ModelSelector (evolve.search.bandit): name, module:attr or instance; None = weights.
+        self.selector = None
+        if selector is not None:
+            from evolve.search.bandit import create_selector
+
+            self.selector = create_selector(selector)
 
     def pick(self) -> LLMBackend:
-        backend = self._rng.choices(self.backends, weights=self.weights, k=1)[0]
+        if self.selector is not None:
+            names = [b.name for b in self.backends]
+            backend = self.backends[self.selector.choose(names, self.weights, self._rng)]
+        else:
+            backend = self._rng.choices(self.backends, weights=self.weights, k=1)[0]
         self.calls[backend.name] = self.calls.get(backend.name, 0) + 1
         return backend
 

@@ -97,7 +97,10 @@ class LiteLLMBackend:
             args["seed"] = params.seed
         self.requests_sent += 1
         try:
-            response = await self._litellm.acompletion(**args)
+            # LiteLLM's timeout bounds each read; the deadline bounds the whole request
+            # (in this task: LiteLLM's logging worker hangs at shutdown under wait_for's).
+            async with asyncio.timeout(params.timeout_s):
+                response = await self._litellm.acompletion(**args)
         except Exception as exc:  # noqa: BLE001 - every client failure becomes an LLMError
             raise llm_error_from_exception(exc, f"model {self.model.name}") from None
         choices = getattr(response, "choices", None) or []
@@ -119,13 +122,17 @@ class LiteLLMBackend:
         self, messages: list[dict[str, str]], params: GenerationParams
     ) -> Completion:
         started = time.perf_counter()
-        response = await call_with_retries(
-            lambda: self._attempt(messages, params),
-            self.llm.retries,
-            self.llm.backoff_s,
-            self._rng,
-            self._sleep,
-        )
+        try:
+            response = await call_with_retries(
+                lambda: self._attempt(messages, params),
+                self.llm.retries,
+                self.llm.backoff_s,
+                self._rng,
+                self._sleep,
+            )
+        except LLMError as exc:
+            exc.model = self.model.name
+            raise
         choice = response.choices[0]
         text = choice.message.content or ""
         usage = getattr(response, "usage", None)

@@ -74,6 +74,8 @@ def llm_error_from_exception(exc: Exception, where: str) -> LLMError:
         return LLMError("timeout", f"{where}: request timed out")
     if isinstance(exc, openai.APIConnectionError):
         return LLMError("connection", f"{where}: connection failed ({exc.__cause__ or exc})")
+    if isinstance(exc, TimeoutError):  # our whole-request deadline (see OpenAIBackend._attempt)
+        return LLMError("timeout", f"{where}: no complete answer within the time limit")
     if isinstance(exc, openai.APIStatusError):
         headers = getattr(exc, "litellm_response_headers", None)
         if headers is None and getattr(exc, "response", None) is not None:
@@ -153,9 +155,12 @@ class OpenAIBackend:
         for _ in range(3):
             self.requests_sent += 1
             try:
-                return await self._get_client().chat.completions.create(
-                    **self._request_args(messages, params), timeout=params.timeout_s
-                )
+                # The client's timeout bounds each read, so a server trickling bytes never
+                # trips it; the deadline around it bounds the whole request.
+                async with asyncio.timeout(params.timeout_s):
+                    return await self._get_client().chat.completions.create(
+                        **self._request_args(messages, params), timeout=params.timeout_s
+                    )
             except Exception as exc:  # noqa: BLE001 - every client failure becomes an LLMError
                 error = llm_error_from_exception(exc, where)
                 if error.kind == "auth":
@@ -179,9 +184,13 @@ class OpenAIBackend:
                 raise LLMError("empty", f"model {self.model.name} returned no content")
             return response, text
 
-        response, text = await call_with_retries(
-            once, self.llm.retries, self.llm.backoff_s, self._rng, self._sleep
-        )
+        try:
+            response, text = await call_with_retries(
+                once, self.llm.retries, self.llm.backoff_s, self._rng, self._sleep
+            )
+        except LLMError as exc:
+            exc.model = self.model.name
+            raise
         usage = getattr(response, "usage", None)
         prompt_tokens = getattr(usage, "prompt_tokens", None) or estimate_tokens(
             messages_text(messages)

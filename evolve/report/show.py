@@ -92,6 +92,12 @@ def show_program(console: Console, handle: RunHandle, program: ProgramRecord, co
         if len(body) > MAX_ARTIFACT_CHARS:
             body = body[:MAX_ARTIFACT_CHARS] + f"\n... ({len(str(text)) - MAX_ARTIFACT_CHARS} more characters)"
         console.print(Panel(Text(body), title=f"artifact: {escape(str(name))}", title_align="left"))
+    scratchpads = handle.store.events(handle.run_id, "scratchpad")
+    if scratchpads:  # the run's latest meta-scratchpad (search.scratchpad)
+        pad = scratchpads[-1].data
+        recs = "".join(f"\n- {r}" for r in pad.get("recommendations", []))
+        console.print(Panel(Text(f"{pad.get('text', '')}\n\nRecommendations:{recs}"), title_align="left",
+                            title=f"run scratchpad ({pad.get('source', '')}, after {pad.get('evaluated', 0)} children)"))
     chain = lineage(handle, program)
     if len(chain) > 1:
         console.print(lineage_table(chain))
