@@ -275,7 +275,7 @@ def test_second_ctrl_c_aborts_cleanly_and_the_run_resumes(tmp_path: Path) -> Non
     os.killpg(proc.pid, signal.SIGINT)
     time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=120)
+    _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr[-3000:]
     assert [ln for ln in stderr.splitlines() if ln.strip()] == ["interrupted"]
     assert_all_exit(tree, "aborted controller")
@@ -284,6 +284,6 @@ def test_second_ctrl_c_aborts_cleanly_and_the_run_resumes(tmp_path: Path) -> Non
     stopped_at = run.store.counters(run.run_id).iterations
     check_consistency(run_dir, stopped_at)
     proc = start("resume", str(run_dir), "--iterations", "2")
-    stdout, stderr = proc.communicate(timeout=180)
+    _, stderr = proc.communicate(timeout=180)
     assert proc.returncode == 0, stderr[-3000:]
     check_consistency(run_dir, stopped_at + 2)
