@@ -37,8 +37,14 @@ def _count(text: str) -> int:
 
 def _add_overrides(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, help="run config YAML (see `evolve config init`)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config key, e.g. --set budget.iterations=50 (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. --set budget.iterations=50 (repeatable)",
+    )
 
 
 def _console() -> Console:
@@ -50,9 +56,11 @@ def _console() -> Console:
 
 def _offline_notice(problem: Any, console: Console) -> None:
     if not problem.config.llm.models:
-        console.print("[yellow]note:[/] no LLM configured (llm.models is empty): using the offline mutation "
-                      "engine, which tunes constants and recombines code but does not invent algorithms.",
-                      soft_wrap=True)
+        console.print(
+            "[yellow]note:[/] no LLM configured (llm.models is empty): using the offline mutation "
+            "engine, which tunes constants and recombines code but does not invent algorithms.",
+            soft_wrap=True,
+        )
 
 
 def _drive(controller: Any, extra_iterations: int | None) -> Any:
@@ -99,15 +107,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         overrides.append(f"budget.iterations={args.iterations}")
     problem = load_problem(args.problem, args.config, overrides)
     # An unknown evaluator or argument is reported before a run folder is made.
-    check_evaluator(problem.config.evaluator, dict(problem.config.evaluator_args),
-                    str(problem.directory / "problem.yaml"))
+    check_evaluator(
+        problem.config.evaluator,
+        dict(problem.config.evaluator_args),
+        str(problem.directory / "problem.yaml"),
+    )
     console = _console()
     _offline_notice(problem, console)
-    run = join_run(problem, args.join, args.out, args.name) if args.join else create_run(problem, args.out, args.name)
+    run = (
+        join_run(problem, args.join, args.out, args.name)
+        if args.join
+        else create_run(problem, args.out, args.name)
+    )
     console.print(f"run folder: {run.run_dir}")
     if problem.config.database.islands_owned is not None:
-        console.print(f"run id: {run.run_id} (islands {problem.config.database.islands_owned}; "
-                      f"others join with --join {run.run_id})")
+        console.print(
+            f"run id: {run.run_id} (islands {problem.config.database.islands_owned}; "
+            f"others join with --join {run.run_id})"
+        )
     controller = Controller(problem, run.store, run.run_id, run.run_dir)
     summary = _drive(controller, None)
     print_summary(summary, console)
@@ -124,8 +141,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
     counters = run.store.counters(run.run_id)
     budget = run.problem.config.budget.iterations
     if args.iterations is None and budget is not None and counters.iterations >= budget:
-        console.print(f"this run already used its budget of {budget} iterations; "
-                      f"pass --iterations N to run N more")
+        console.print(
+            f"this run already used its budget of {budget} iterations; "
+            f"pass --iterations N to run N more"
+        )
         return 0
     _offline_notice(run.problem, console)
     console.print(f"resuming {run.run_dir} at iteration {counters.iterations}")
@@ -148,8 +167,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise UserError("candidate file not found", str(candidate))
     cfg = problem.config
     result = evaluate_file_once(
-        problem_dir=problem.directory, evaluator=cfg.evaluator, args=dict(cfg.evaluator_args),
-        candidate_path=candidate.resolve(), timeout_s=cfg.constraints.timeout_s, preload=list(cfg.preload),
+        problem_dir=problem.directory,
+        evaluator=cfg.evaluator,
+        args=dict(cfg.evaluator_args),
+        candidate_path=candidate.resolve(),
+        timeout_s=cfg.constraints.timeout_s,
+        preload=list(cfg.preload),
         seed=cfg.seed,
     )
     if args.json:
@@ -234,7 +257,9 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
             raise UserError(f"damaged run file ({exc})", str(run_file)) from None
     report = upgrade_database(target)
     if report.changed:
-        _console().print(f"upgraded {report.where}: schema version {report.from_version} -> {report.to_version}")
+        _console().print(
+            f"upgraded {report.where}: schema version {report.from_version} -> {report.to_version}"
+        )
     else:
         _console().print(f"{report.where} is up to date (schema version {report.to_version})")
     return 0
@@ -259,11 +284,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="start an evolution run on a problem folder")
     p.add_argument("problem", help="problem folder (holds problem.yaml)")
     _add_overrides(p)
-    p.add_argument("--iterations", type=_count, help="iteration budget (same as --set budget.iterations=N)")
+    p.add_argument(
+        "--iterations", type=_count, help="iteration budget (same as --set budget.iterations=N)"
+    )
     p.add_argument("--out", type=Path, help="folder for run folders (default: runs/)")
     p.add_argument("--name", help="run folder name (default: <problem>-<timestamp>)")
-    p.add_argument("--join", metavar="RUN_ID", help="work on an existing run in a shared database "
-                   "(with --set database.url=... --set database.islands_owned=[...])")
+    p.add_argument(
+        "--join",
+        metavar="RUN_ID",
+        help="work on an existing run in a shared database "
+        "(with --set database.url=... --set database.islands_owned=[...])",
+    )
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("resume", help="continue a stopped or finished run")
@@ -288,8 +319,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default="evolve.yaml")
     p.add_argument("--force", action="store_true")
     p.set_defaults(handler=cmd_config_init)
-    for name, handler, text in (("show", cmd_config_show, "print the effective config"),
-                                ("validate", cmd_config_validate, "check a config")):
+    for name, handler, text in (
+        ("show", cmd_config_show, "print the effective config"),
+        ("validate", cmd_config_validate, "check a config"),
+    ):
         p = csub.add_parser(name, help=text)
         p.add_argument("problem", nargs="?", help="problem folder to merge with")
         _add_overrides(p)

@@ -37,7 +37,9 @@ class Constraints:
 @dataclass
 class ModelConfig:
     name: str
-    provider: Literal["openai", "litellm", "offline"] = "openai"  # offline: the mutation engine as a model
+    provider: Literal["openai", "litellm", "offline"] = (
+        "openai"  # offline: the mutation engine as a model
+    )
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     weight: float = 1.0
@@ -64,7 +66,9 @@ class LLMConfig:
     retries: int = 3
     backoff_s: float = 1.0
     concurrency: int = 4
-    selection: str = "weighted"  # how an ensemble picks a model per call: weighted | ucb | module:attr
+    selection: str = (
+        "weighted"  # how an ensemble picks a model per call: weighted | ucb | module:attr
+    )
     bandit: BanditConfig = field(default_factory=BanditConfig)
 
 
@@ -108,9 +112,13 @@ class BudgetConfig:
 class EvaluationConfig:
     workers: int = 2  # local: worker processes; ray: evaluations in flight at once
     executor: str = "local"  # "local" | "ray" | "module:attr"
-    ray_address: str | None = None  # ray executor: cluster address ("auto", "ray://host:10001"); none starts a local one
+    ray_address: str | None = (
+        None  # ray executor: cluster address ("auto", "ray://host:10001"); none starts a local one
+    )
     cpus_per_eval: float = 1.0  # ray executor: CPUs each evaluation task requests
-    gpus_per_eval: float = 0.0  # ray executor: GPUs each evaluation task requests (e.g. 1 for kernels)
+    gpus_per_eval: float = (
+        0.0  # ray executor: GPUs each evaluation task requests (e.g. 1 for kernels)
+    )
 
 
 @dataclass
@@ -139,7 +147,9 @@ class NoveltyConfig:
 class ScratchpadConfig:
     enabled: bool = False
     every: int = 20  # evaluated children between two scratchpad updates
-    summarizer: Literal["auto", "llm", "statistics"] = "auto"  # auto: llm when models are configured
+    summarizer: Literal["auto", "llm", "statistics"] = (
+        "auto"  # auto: llm when models are configured
+    )
     recommendations: int = 3
     max_chars: int = 800  # scratchpad text shown in prompts
 
@@ -287,14 +297,20 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise UserError(f"expected a mapping at the top level, got {type(data).__name__}", str(path))
+        raise UserError(
+            f"expected a mapping at the top level, got {type(data).__name__}", str(path)
+        )
     return data
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict) and key != "evaluator_args":
+        if (
+            isinstance(value, dict)
+            and isinstance(merged.get(key), dict)
+            and key != "evaluator_args"
+        ):
             merged[key] = deep_merge(merged[key], value)
         elif isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = {**merged[key], **value}
@@ -399,18 +415,25 @@ def _validate_search(config: Config) -> None:
     if novelty.max_resamples < 0:
         raise UserError("must not be negative", "search.novelty.max_resamples")
     if novelty.llm_judge and not config.llm.models:
-        raise UserError("the LLM judge needs a model in llm.models (the offline engine cannot judge)",
-                        "search.novelty.llm_judge")
+        raise UserError(
+            "the LLM judge needs a model in llm.models (the offline engine cannot judge)",
+            "search.novelty.llm_judge",
+        )
     pad = config.search.scratchpad
     if pad.every < 1:
         raise UserError("must be at least 1", "search.scratchpad.every")
     if pad.summarizer == "llm" and not config.llm.models:
-        raise UserError("summarizer 'llm' needs a model in llm.models", "search.scratchpad.summarizer")
+        raise UserError(
+            "summarizer 'llm' needs a model in llm.models", "search.scratchpad.summarizer"
+        )
     explore = config.search.exploration
     if explore.stall_iterations < 1 or explore.climb_window < 0:
-        raise UserError("stall_iterations must be at least 1 and climb_window not negative",
-                        "search.exploration")
+        raise UserError(
+            "stall_iterations must be at least 1 and climb_window not negative",
+            "search.exploration",
+        )
     bandit = config.llm.bandit
     if bandit.reward_clip <= 0 or bandit.exploration < 0 or bandit.cost_weight < 0:
-        raise UserError("reward_clip must be positive; exploration and cost_weight not negative",
-                        "llm.bandit")
+        raise UserError(
+            "reward_clip must be positive; exploration and cost_weight not negative", "llm.bandit"
+        )

@@ -9,13 +9,19 @@ most the iterations still in flight, and resume redoes exactly those.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from evolve.database.records import LLMCallRecord, ProgramRecord, RunCounters, new_id
+from evolve.database.records import (
+    LLMCallRecord,
+    ProgramRecord,
+    RunCounters,
+    call_counters,
+    calls_counters,
+    new_id,
+)
 from evolve.database.sampling import ProgramDatabase
 from evolve.database.shared_islands import SharedIslands
 from evolve.database.store import Store
@@ -33,8 +39,10 @@ from evolve.search.hooks import SearchHooks
 FATAL_LLM_ERRORS = {"auth", "bad_request"}
 UNREACHABLE_AFTER = 3  # consecutive connection failures, with no success yet, before giving up
 # Added to an edit error when the model stopped at max_tokens: the fix prompt then says why.
-CUT_OFF_NOTE = (" (the answer was cut off at the llm.max_tokens limit: answer with a shorter edit,"
-                " only the changed lines)")
+CUT_OFF_NOTE = (
+    " (the answer was cut off at the llm.max_tokens limit: answer with a shorter edit,"
+    " only the changed lines)"
+)
 
 
 @dataclass
@@ -66,21 +74,6 @@ class RunSummary:
     stop_reason: str
 
 
-def call_counters(call: LLMCallRecord, **extra: float) -> dict[str, float]:
-    """Counter increments for one LLM call plus ``extra`` (e.g. the iteration it ends)."""
-    return {"llm_calls": 1, "prompt_tokens": call.prompt_tokens,
-            "completion_tokens": call.completion_tokens, "usd": call.cost_usd, **extra}
-
-
-def calls_counters(calls: list[LLMCallRecord], **extra: float) -> dict[str, float]:
-    """Counter increments for several LLM calls of one iteration plus ``extra``."""
-    total: dict[str, float] = dict(extra)
-    for call in calls:
-        for name, amount in call_counters(call).items():
-            total[name] = total.get(name, 0) + amount
-    return total
-
-
 class Controller:
     def __init__(
         self,
@@ -102,10 +95,15 @@ class Controller:
         self.db = ProgramDatabase(self.cfg.database, self.cfg.seed)
         # Sharing the run with other controllers: this one owns only some islands.
         owned = self.cfg.database.islands_owned
-        self.shared = SharedIslands(store, run_id, self.db, self.cfg.database, owned) if owned is not None else None
-        self.rng = random.Random(self.cfg.seed)
+        self.shared = (
+            SharedIslands(store, run_id, self.db, self.cfg.database, owned)
+            if owned is not None
+            else None
+        )
         # Pareto parents live in the database; the other search features hook in here.
-        self.search = SearchHooks(self.cfg, store, run_id, self.backend, self.prompts, self.db, problem.description)
+        self.search = SearchHooks(
+            self.cfg, store, run_id, self.backend, self.prompts, self.db, problem.description
+        )
         self.edit_errors: dict[int, str] = {}
         self.stop_requested = False
         self.stop_reason = ""
@@ -124,7 +122,9 @@ class Controller:
     async def run(self, extra_iterations: int | None = None) -> RunSummary:
         if self.shared is not None:
             self.shared.claim()
-        programs = self.shared.own_programs() if self.shared else list(self.store.programs(self.run_id))
+        programs = (
+            self.shared.own_programs() if self.shared else list(self.store.programs(self.run_id))
+        )
         self.db.rebuild(programs)
         self.search.resume(programs)
         best = self.db.best()
@@ -138,7 +138,9 @@ class Controller:
         self.store.set_run_status(self.run_id, "running")
         executor = create_executor(self.cfg.evaluation)
         try:
-            first_start = counters.iterations == 0 or self.shared is not None  # shared: own islands only
+            first_start = (
+                counters.iterations == 0 or self.shared is not None
+            )  # shared: own islands only
             if first_start and all(p.origin == "initial" for p in programs):
                 await self._seed(executor, programs)  # also finishes a seeding cut short
             initial = self.db.best()
@@ -151,13 +153,23 @@ class Controller:
                 await close()
             if self.shared is not None:
                 self.shared.release()
-            status = "stopped" if self.stop_requested and self.stop_reason.startswith("stopped") else "finished"
+            status = (
+                "stopped"
+                if self.stop_requested and self.stop_reason.startswith("stopped")
+                else "finished"
+            )
             self.store.set_run_status(self.run_id, status)
         best = self.db.best()
         if best is not None:
             (self.run_dir / "best_program.py").write_text(best.code, encoding="utf-8")
-        return RunSummary(self.run_id, self.run_dir, best, initial_best,
-                          self.store.counters(self.run_id), self.stop_reason or "budget reached")
+        return RunSummary(
+            self.run_id,
+            self.run_dir,
+            best,
+            initial_best,
+            self.store.counters(self.run_id),
+            self.stop_reason or "budget reached",
+        )
 
     # ------------------------------------------------------------------ seeding
 
@@ -176,7 +188,9 @@ class Controller:
                 continue
             island = islands[index % len(islands)]
             result = await self._evaluate(executor, new_id(), code, seed=index)
-            record = self._record(code, result, parent=None, island=island, iteration=0, origin="initial")
+            record = self._record(
+                code, result, parent=None, island=island, iteration=0, origin="initial"
+            )
             self._commit(record, [])
             evaluated.append(record)
         # Islands without a baseline start from a copy of the best one (no re-evaluation).
@@ -184,12 +198,21 @@ class Controller:
         source = max(evaluated, key=lambda p: (p.valid, p.score or 0.0))
         for island in islands:
             if island not in seeded:
-                copy = ProgramRecord(**{**source.__dict__, "id": new_id(), "island": island,
-                                        "parent_id": source.id, "origin": "initial",
-                                        "created_at": time.time()})
+                copy = ProgramRecord(
+                    **{
+                        **source.__dict__,
+                        "id": new_id(),
+                        "island": island,
+                        "parent_id": source.id,
+                        "origin": "initial",
+                        "created_at": time.time(),
+                    }
+                )
                 self._commit(copy, [], counters={})
         if not any(p.valid for p in evaluated):
-            reasons = "; ".join(f"{n}: {p.reason}" for (n, _), p in zip(self.problem.initial_programs, evaluated))
+            reasons = "; ".join(
+                f"{n}: {p.reason}" for (n, _), p in zip(self.problem.initial_programs, evaluated)
+            )
             raise UserError(f"no initial program is valid ({reasons})", str(self.problem.directory))
 
     # ------------------------------------------------------------------ the loop
@@ -198,10 +221,19 @@ class Controller:
         c = self.store.counters(self.run_id)
         b = self.cfg.budget
         checks = [
-            (self.iteration_budget is not None and c.iterations >= self.iteration_budget, "iteration budget reached"),
-            (b.evaluations is not None and c.evaluations >= b.evaluations, "evaluation budget reached"),
+            (
+                self.iteration_budget is not None and c.iterations >= self.iteration_budget,
+                "iteration budget reached",
+            ),
+            (
+                b.evaluations is not None and c.evaluations >= b.evaluations,
+                "evaluation budget reached",
+            ),
             (b.usd is not None and c.usd >= b.usd, "USD budget reached"),
-            (b.wall_time_s is not None and time.monotonic() - self._started >= b.wall_time_s, "wall-time budget reached"),
+            (
+                b.wall_time_s is not None and time.monotonic() - self._started >= b.wall_time_s,
+                "wall-time budget reached",
+            ),
         ]
         for hit, reason in checks:
             if hit:
@@ -219,8 +251,12 @@ class Controller:
             remaining = None
             if self.iteration_budget is not None:
                 remaining = self.iteration_budget - start_iterations - launched
-            while (not self.stop_requested and len(in_flight) < width
-                   and (remaining is None or remaining > 0) and self._budget_left()):
+            while (
+                not self.stop_requested
+                and len(in_flight) < width
+                and (remaining is None or remaining > 0)
+                and self._budget_left()
+            ):
                 iteration = start_iterations + launched + 1
                 launched += 1
                 remaining = None if remaining is None else remaining - 1
@@ -236,7 +272,9 @@ class Controller:
                 raise errors[0]  # type: ignore[misc]
             self._report("")
 
-    async def _iteration(self, iteration: int, executor: object, llm_slots: asyncio.Semaphore) -> None:
+    async def _iteration(
+        self, iteration: int, executor: object, llm_slots: asyncio.Semaphore
+    ) -> None:
         island = self.shared.next_island() if self.shared else self.db.next_island()
         parent, inspirations, failures = self.db.sample(island)
         strategy = self.search.strategy(iteration, self._best_iteration)
@@ -244,8 +282,11 @@ class Controller:
         ctx.strategy = strategy.name
         ctx.scratchpad, ctx.recommendation = self.search.prompt_notes(iteration)
         params = GenerationParams(
-            temperature=strategy.temperature, max_tokens=self.cfg.llm.max_tokens,
-            timeout_s=self.cfg.llm.timeout_s, seed=self.cfg.seed * 1_000_003 + iteration, context=ctx,
+            temperature=strategy.temperature,
+            max_tokens=self.cfg.llm.max_tokens,
+            timeout_s=self.cfg.llm.timeout_s,
+            seed=self.cfg.seed * 1_000_003 + iteration,
+            context=ctx,
         )
         calls: list[LLMCallRecord] = []
         for attempt in range(self.search.max_attempts):
@@ -265,24 +306,38 @@ class Controller:
             if not edit.ok:
                 # Never evaluate an unchanged clone: the error goes into the island's next prompt.
                 self.edit_errors[island] = edit.error
-                self.store.add_event(self.run_id, "edit_failed", {"iteration": iteration, "error": edit.error})
+                self.store.add_event(
+                    self.run_id, "edit_failed", {"iteration": iteration, "error": edit.error}
+                )
             self._store_calls(calls)
             self.search.on_outcome(parent, None, calls)
             return
         self.edit_errors.pop(island, None)
         child_id = new_id()
         constraints = self.cfg.constraints
-        reason = static_check(edit.code, constraints.forbidden_imports, constraints.max_changed_lines,
-                              edit.changed_lines)
+        reason = static_check(
+            edit.code,
+            constraints.forbidden_imports,
+            constraints.max_changed_lines,
+            edit.changed_lines,
+        )
         counters: dict[str, float] | None = None  # None: the store counts an evaluation
         if reason:
             result = EvaluationResult.invalid(f"static check: {reason}")
             counters = calls_counters(calls, iterations=1, invalid=1)
         else:
             result = await self._evaluate(executor, child_id, edit.code, seed=iteration)
-        record = self._record(edit.code, result, parent=parent, island=island, iteration=iteration,
-                              origin="llm", program_id=child_id, model=calls[-1].model,
-                              changed_lines=edit.changed_lines)
+        record = self._record(
+            edit.code,
+            result,
+            parent=parent,
+            island=island,
+            iteration=iteration,
+            origin="llm",
+            program_id=child_id,
+            model=calls[-1].model,
+            changed_lines=edit.changed_lines,
+        )
         for call in calls:
             call.program_id = child_id
         self._commit(record, calls, counters)
@@ -290,8 +345,14 @@ class Controller:
         self._migrate_if_due()
         await self.search.maybe_summarize(iteration)
 
-    async def _ask(self, ctx: PromptContext, params: GenerationParams, iteration: int,
-                   llm_slots: asyncio.Semaphore, earlier: list[LLMCallRecord]) -> Completion | None:
+    async def _ask(
+        self,
+        ctx: PromptContext,
+        params: GenerationParams,
+        iteration: int,
+        llm_slots: asyncio.Semaphore,
+        earlier: list[LLMCallRecord],
+    ) -> Completion | None:
         """One answer, or None once a failure (and the iteration's earlier answers) is recorded."""
         messages = self.prompts.render(ctx)
         async with llm_slots:
@@ -317,60 +378,107 @@ class Controller:
 
     # ------------------------------------------------------------------ helpers
 
-    def _prompt_context(self, iteration: int, island: int, parent: ProgramRecord,
-                        inspirations: list[ProgramRecord], failures: list[ProgramRecord]) -> PromptContext:
+    def _prompt_context(
+        self,
+        iteration: int,
+        island: int,
+        parent: ProgramRecord,
+        inspirations: list[ProgramRecord],
+        failures: list[ProgramRecord],
+    ) -> PromptContext:
         every = self.cfg.prompt.rewrite_every
         mode = "rewrite" if every and iteration % every == 0 else self.cfg.prompt.mode
         artifacts = self.cfg.prompt.include_artifacts
         parent_view = ProgramView.from_record(parent, include_artifacts=artifacts)
         return PromptContext(
-            description=self.problem.description, parent=parent_view,
+            description=self.problem.description,
+            parent=parent_view,
             inspirations=[ProgramView.from_record(p, artifacts) for p in inspirations],
             failures=[ProgramView.from_record(p, artifacts) for p in failures],
-            hints=self._released_hints(iteration), edit_error=self.edit_errors.get(island, ""),
-            mode=mode, max_changed_lines=self.cfg.constraints.max_changed_lines,
+            hints=self._released_hints(iteration),
+            edit_error=self.edit_errors.get(island, ""),
+            mode=mode,
+            max_changed_lines=self.cfg.constraints.max_changed_lines,
         )
 
     def _released_hints(self, iteration: int) -> list[str]:
         stagnation = iteration - self._best_iteration
         return [
-            h.text for h in self.cfg.hints
-            if iteration >= h.after_iterations and (h.on_stagnation is None or stagnation >= h.on_stagnation)
+            h.text
+            for h in self.cfg.hints
+            if iteration >= h.after_iterations
+            and (h.on_stagnation is None or stagnation >= h.on_stagnation)
         ]
 
-    async def _evaluate(self, executor: object, program_id: str, code: str, seed: int) -> EvaluationResult:
+    async def _evaluate(
+        self, executor: object, program_id: str, code: str, seed: int
+    ) -> EvaluationResult:
         cfg = self.cfg
         job = EvaluationJob(
-            program_id=program_id, code=code, problem_dir=self.problem.directory,
-            evaluator=cfg.evaluator, evaluator_args=dict(cfg.evaluator_args),
-            timeout_s=cfg.constraints.timeout_s, seed=cfg.seed * 7919 + seed, preload=list(cfg.preload),
+            program_id=program_id,
+            code=code,
+            problem_dir=self.problem.directory,
+            evaluator=cfg.evaluator,
+            evaluator_args=dict(cfg.evaluator_args),
+            timeout_s=cfg.constraints.timeout_s,
+            seed=cfg.seed * 7919 + seed,
+            preload=list(cfg.preload),
         )
         return await executor.evaluate(job)  # type: ignore[attr-defined, no-any-return]
 
-    def _record(self, code: str, result: EvaluationResult, parent: ProgramRecord | None, island: int,
-                iteration: int, origin: str, program_id: str | None = None, model: str = "",
-                changed_lines: int = 0) -> ProgramRecord:
+    def _record(
+        self,
+        code: str,
+        result: EvaluationResult,
+        parent: ProgramRecord | None,
+        island: int,
+        iteration: int,
+        origin: str,
+        program_id: str | None = None,
+        model: str = "",
+        changed_lines: int = 0,
+    ) -> ProgramRecord:
         return ProgramRecord(
-            id=program_id or new_id(), run_id=self.run_id, code=code,
-            parent_id=parent.id if parent else None, island=island,
-            generation=parent.generation + 1 if parent else 0, iteration=iteration,
-            valid=result.valid, score=result.score if result.valid else None, metrics=result.metrics,
-            instances=result.instances, holdout=result.holdout, artifacts=result.artifacts,
-            reason=result.reason, features={}, origin=origin, model=model,
-            changed_lines=changed_lines, eval_s=float(result.metrics.get("eval_s", 0.0)),
+            id=program_id or new_id(),
+            run_id=self.run_id,
+            code=code,
+            parent_id=parent.id if parent else None,
+            island=island,
+            generation=parent.generation + 1 if parent else 0,
+            iteration=iteration,
+            valid=result.valid,
+            score=result.score if result.valid else None,
+            metrics=result.metrics,
+            instances=result.instances,
+            holdout=result.holdout,
+            artifacts=result.artifacts,
+            reason=result.reason,
+            features={},
+            origin=origin,
+            model=model,
+            changed_lines=changed_lines,
+            eval_s=float(result.metrics.get("eval_s", 0.0)),
             created_at=time.time(),
         )
 
-    def _commit(self, record: ProgramRecord, calls: list[LLMCallRecord],
-                counters: dict[str, float] | None = None) -> None:
+    def _commit(
+        self,
+        record: ProgramRecord,
+        calls: list[LLMCallRecord],
+        counters: dict[str, float] | None = None,
+    ) -> None:
         best_before = self.db.best()
         self.db.add(record)
         self.store.add_program(record, calls, counters=counters)
         best = self.db.best()
-        before = best_before.score if best_before is not None and best_before.score is not None else None
+        before = (
+            best_before.score if best_before is not None and best_before.score is not None else None
+        )
         if best is not None and best.score is not None and (before is None or best.score > before):
             self._best_iteration = record.iteration
-            message = f"new best {best.score:.6g} (iteration {record.iteration}, island {record.island})"
+            message = (
+                f"new best {best.score:.6g} (iteration {record.iteration}, island {record.island})"
+            )
             self._report(message)
 
     def _migrate_if_due(self) -> None:
@@ -385,28 +493,49 @@ class Controller:
             self.store.add_program(copy, [])
         self.store.add_event(self.run_id, "migration", {"copies": len(copies)})
 
-    def _llm_call(self, completion: Completion, iteration: int, ok: bool = True, error: str = "") -> LLMCallRecord:
+    def _llm_call(
+        self, completion: Completion, iteration: int, ok: bool = True, error: str = ""
+    ) -> LLMCallRecord:
         return LLMCallRecord(
-            run_id=self.run_id, program_id=None, iteration=iteration, model=completion.model,
-            prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
-            cost_usd=completion.cost_usd, latency_s=completion.latency_s, ok=ok, error=error,
+            run_id=self.run_id,
+            program_id=None,
+            iteration=iteration,
+            model=completion.model,
+            prompt_tokens=completion.prompt_tokens,
+            completion_tokens=completion.completion_tokens,
+            cost_usd=completion.cost_usd,
+            latency_s=completion.latency_s,
+            ok=ok,
+            error=error,
             created_at=time.time(),
         )
 
     def _on_llm_failure(self, exc: LLMError, iteration: int, latency: float) -> None:
-        failed = Completion(text="", model=getattr(exc, "model", "") or "", prompt_tokens=0,
-                            completion_tokens=0, cost_usd=0.0, latency_s=latency)
+        failed = Completion(
+            text="",
+            model=getattr(exc, "model", "") or "",
+            prompt_tokens=0,
+            completion_tokens=0,
+            cost_usd=0.0,
+            latency_s=latency,
+        )
         call = self._llm_call(failed, iteration, ok=False, error=str(exc))  # "kind: message"
         self.store.add_llm_call(call, counters=call_counters(call, iterations=1))
-        self.store.add_event(self.run_id, "llm_failed", {"iteration": iteration, "kind": exc.kind, "error": str(exc)})
+        self.store.add_event(
+            self.run_id, "llm_failed", {"iteration": iteration, "kind": exc.kind, "error": str(exc)}
+        )
         if exc.kind in FATAL_LLM_ERRORS:
-            raise UserError(f"the LLM refused the request ({exc.kind}: {exc}); check the model name and API key",
-                            "llm.models")
+            raise UserError(
+                f"the LLM refused the request ({exc.kind}: {exc}); check the model name and API key",
+                "llm.models",
+            )
         if exc.kind in ("connection", "timeout") and not self._llm_ok:
             self._connection_failures += 1
             if self._connection_failures >= UNREACHABLE_AFTER:
-                raise UserError(f"cannot reach the LLM ({exc}); check base_url and that the server is up",
-                                "llm.models")
+                raise UserError(
+                    f"cannot reach the LLM ({exc}); check base_url and that the server is up",
+                    "llm.models",
+                )
         self._report(f"LLM call failed: {exc.kind}")
 
     def _report(self, message: str) -> None:
@@ -416,8 +545,16 @@ class Controller:
         best = self.db.best()
         elapsed = time.monotonic() - self._started
         done = c.evaluations - self._evals_at_start
-        self.progress.update(Progress(
-            iterations=c.iterations, iteration_budget=self.iteration_budget, evaluations=c.evaluations,
-            valid=c.valid, best_score=best.score if best else None, usd=c.usd, elapsed_s=elapsed,
-            evals_per_s=done / elapsed if elapsed > 0 else 0.0, message=message,
-        ))
+        self.progress.update(
+            Progress(
+                iterations=c.iterations,
+                iteration_budget=self.iteration_budget,
+                evaluations=c.evaluations,
+                valid=c.valid,
+                best_score=best.score if best else None,
+                usd=c.usd,
+                elapsed_s=elapsed,
+                evals_per_s=done / elapsed if elapsed > 0 else 0.0,
+                message=message,
+            )
+        )

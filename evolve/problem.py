@@ -32,10 +32,14 @@ def problem_yaml(directory: Path) -> Path:
     if directory.is_file() and directory.name == PROBLEM_FILE:
         directory = directory.parent
     if not directory.exists():
-        raise UserError("problem folder not found (give a folder holding problem.yaml)", str(directory))
+        raise UserError(
+            "problem folder not found (give a folder holding problem.yaml)", str(directory)
+        )
     path = directory / PROBLEM_FILE
     if not path.is_file():
-        raise UserError(f"no {PROBLEM_FILE} in this folder (is it a problem folder?)", str(directory))
+        raise UserError(
+            f"no {PROBLEM_FILE} in this folder (is it a problem folder?)", str(directory)
+        )
     return path
 
 
@@ -50,12 +54,18 @@ def load_problem(
     data = read_yaml(spec_path)
     config = load_config(data, str(spec_path), config_path, overrides)
     if not config.evaluator:
-        raise UserError("missing key 'evaluator' (a registry name or 'package.module:attr')", str(spec_path))
+        raise UserError(
+            "missing key 'evaluator' (a registry name or 'package.module:attr')", str(spec_path)
+        )
     description = _read_description(directory, config.description, spec_path)
     programs = [_read_program(directory, name, spec_path) for name in config.initial_programs]
     if not programs:
-        raise UserError("initial_programs must list at least one program file", f"{spec_path}: initial_programs")
-    return Problem(directory=directory, config=config, description=description, initial_programs=programs)
+        raise UserError(
+            "initial_programs must list at least one program file", f"{spec_path}: initial_programs"
+        )
+    return Problem(
+        directory=directory, config=config, description=description, initial_programs=programs
+    )
 
 
 def _read_description(directory: Path, value: str, spec_path: Path) -> str:
@@ -64,7 +74,9 @@ def _read_description(directory: Path, value: str, spec_path: Path) -> str:
     if text and "\n" not in text and text.endswith((".md", ".txt")):
         path = directory / text
         if not path.exists():
-            raise UserError(f"description file '{text}' not found in {directory}", f"{spec_path}: description")
+            raise UserError(
+                f"description file '{text}' not found in {directory}", f"{spec_path}: description"
+            )
         return _read_text(path, f"{spec_path}: description")
     return value
 
@@ -88,7 +100,9 @@ def _read_program(directory: Path, name: str, spec_path: Path) -> tuple[str, str
     try:
         code = _read_text(path, f"{spec_path}: initial_programs")
     except FileNotFoundError:
-        raise UserError(f"initial program '{name}' not found in {directory}", f"{spec_path}: initial_programs") from None
+        raise UserError(
+            f"initial program '{name}' not found in {directory}", f"{spec_path}: initial_programs"
+        ) from None
     try:
         blocks = evolve_blocks(code)
     except ValueError as exc:
@@ -118,4 +132,8 @@ def summary_of(directory: Path) -> dict[str, Any]:
     if description.endswith((".md", ".txt")) and (directory / description).is_file():
         description = (directory / description).read_text(encoding="utf-8")
     first = next((ln.strip("# ").strip() for ln in description.splitlines() if ln.strip()), "")
-    return {"name": data.get("name", directory.name), "evaluator": data.get("evaluator", ""), "summary": first}
+    return {
+        "name": data.get("name", directory.name),
+        "evaluator": data.get("evaluator", ""),
+        "summary": first,
+    }

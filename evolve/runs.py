@@ -53,14 +53,21 @@ def create_run(problem: Problem, out: Path | None = None, name: str | None = Non
     url = cfg.database.url or f"sqlite:///{(run_dir / 'evolve.db').resolve()}"
     store = Store(url)
     run_id = store.create_run(run_dir.name, problem.name, to_dict(cfg), cfg.seed)
-    _write_json_atomic(run_dir / RUN_FILE, {
-        "run_id": run_id, "database_url": url, "problem_dir": str(problem.directory),
-        "created_at": time.time(),
-    })
+    _write_json_atomic(
+        run_dir / RUN_FILE,
+        {
+            "run_id": run_id,
+            "database_url": url,
+            "problem_dir": str(problem.directory),
+            "created_at": time.time(),
+        },
+    )
     return OpenRun(run_id, run_dir, store, problem)
 
 
-def join_run(problem: Problem, run_id: str, out: Path | None = None, name: str | None = None) -> OpenRun:
+def join_run(
+    problem: Problem, run_id: str, out: Path | None = None, name: str | None = None
+) -> OpenRun:
     """A run folder for one more controller on an existing run in a shared database.
 
     The joining controller works only on ``database.islands_owned`` (see
@@ -69,27 +76,43 @@ def join_run(problem: Problem, run_id: str, out: Path | None = None, name: str |
     """
     cfg = problem.config
     if not cfg.database.url:
-        raise UserError("joining a run needs its shared database, e.g. "
-                        "--set database.url=postgresql+psycopg://user@host/db", "database.url")
+        raise UserError(
+            "joining a run needs its shared database, e.g. "
+            "--set database.url=postgresql+psycopg://user@host/db",
+            "database.url",
+        )
     if cfg.database.islands_owned is None:
-        raise UserError("a joining controller must say which islands it works on, e.g. "
-                        "--set database.islands_owned=[2,3]", "database.islands_owned")
+        raise UserError(
+            "a joining controller must say which islands it works on, e.g. "
+            "--set database.islands_owned=[2,3]",
+            "database.islands_owned",
+        )
     store = Store.open_existing(cfg.database.url)
     record = store.get_run(run_id)
     islands = record.config.get("database", {}).get("num_islands")
     if islands != cfg.database.num_islands:
         store.close()
-        raise UserError(f"run {run_id} has {islands} islands, this config {cfg.database.num_islands}",
-                        "database.num_islands")
-    run_dir = Path(out or cfg.out) / (name or f"{problem.name}-{run_id[:8]}-{time.strftime('%H%M%S')}")
+        raise UserError(
+            f"run {run_id} has {islands} islands, this config {cfg.database.num_islands}",
+            "database.num_islands",
+        )
+    run_dir = Path(out or cfg.out) / (
+        name or f"{problem.name}-{run_id[:8]}-{time.strftime('%H%M%S')}"
+    )
     if (run_dir / RUN_FILE).exists():
         store.close()
         raise UserError("a run folder with this name exists; pass another --name", str(run_dir))
     run_dir.mkdir(parents=True, exist_ok=True)
-    _write_json_atomic(run_dir / RUN_FILE, {
-        "run_id": run_id, "database_url": cfg.database.url, "problem_dir": str(problem.directory),
-        "created_at": time.time(), "islands_owned": cfg.database.islands_owned,
-    })
+    _write_json_atomic(
+        run_dir / RUN_FILE,
+        {
+            "run_id": run_id,
+            "database_url": cfg.database.url,
+            "problem_dir": str(problem.directory),
+            "created_at": time.time(),
+            "islands_owned": cfg.database.islands_owned,
+        },
+    )
     return OpenRun(run_id, run_dir, store, problem)
 
 
@@ -98,7 +121,9 @@ def resolve_run_dir(run: str | Path) -> Path:
     if path.is_file() and path.name in (RUN_FILE, "evolve.db"):
         path = path.parent
     if not (path / RUN_FILE).is_file():
-        raise UserError(f"not a run folder (no {RUN_FILE}); runs live under runs/ by default", str(run))
+        raise UserError(
+            f"not a run folder (no {RUN_FILE}); runs live under runs/ by default", str(run)
+        )
     return path
 
 

@@ -33,7 +33,9 @@ def _as_array(value: Any, name: str) -> np.ndarray:
     return array
 
 
-def check_packing(centers: Any, radii: Any, n: int, tol: float = 1e-9) -> tuple[float, dict[str, float]]:
+def check_packing(
+    centers: Any, radii: Any, n: int, tol: float = 1e-9
+) -> tuple[float, dict[str, float]]:
     """Validate a packing and return (sum of radii, metrics); raise ValueError if invalid."""
     c = _as_array(centers, "centers")
     r = _as_array(radii, "radii")
@@ -44,13 +46,17 @@ def check_packing(centers: Any, radii: Any, n: int, tol: float = 1e-9) -> tuple[
     if not (np.isfinite(c).all() and np.isfinite(r).all()):
         raise ValueError("centers or radii contain NaN or infinity")
     if (r <= 0).any():
-        raise ValueError(f"circle {int(np.argmin(r))} has a non-positive radius {float(r.min()):.3g}")
+        raise ValueError(
+            f"circle {int(np.argmin(r))} has a non-positive radius {float(r.min()):.3g}"
+        )
     low = c - r[:, None]
     high = c + r[:, None]
     outside = (low < -tol) | (high > 1 + tol)
     if outside.any():
         i = int(np.argwhere(outside.any(axis=1))[0, 0])
-        raise ValueError(f"circle {i} (centre {c[i].round(4).tolist()}, r={r[i]:.4f}) leaves the unit square")
+        raise ValueError(
+            f"circle {i} (centre {c[i].round(4).tolist()}, r={r[i]:.4f}) leaves the unit square"
+        )
     dist = np.sqrt(((c[:, None, :] - c[None, :, :]) ** 2).sum(-1))
     overlap = r[:, None] + r[None, :] - dist
     np.fill_diagonal(overlap, -np.inf)
@@ -71,8 +77,14 @@ def check_packing(centers: Any, radii: Any, n: int, tol: float = 1e-9) -> tuple[
 class CirclePackingEvaluator:
     """Calls ``function()`` of the candidate in the sandbox; it returns (centers, radii[, sum])."""
 
-    def __init__(self, problem_dir: Path, n: int = 26, function: str = "run_packing",
-                 best_known: float = BEST_KNOWN_26, tolerance: float = 1e-9) -> None:
+    def __init__(
+        self,
+        problem_dir: Path,
+        n: int = 26,
+        function: str = "run_packing",
+        best_known: float = BEST_KNOWN_26,
+        tolerance: float = 1e-9,
+    ) -> None:
         if n < 1:
             raise UserError("must be at least 1", "evaluator_args.n")
         if best_known <= 0:
@@ -108,4 +120,6 @@ class CirclePackingEvaluator:
             f"sum of radii {total:.6f} ({score:.2%} of the best known {self.best_known}); "
             f"smallest radius {metrics['min_radius']:.4f}, tightest gap {metrics['min_gap']:.2e}"
         )
-        return EvaluationResult(valid=True, score=score, metrics=metrics, artifacts={"feedback": feedback})
+        return EvaluationResult(
+            valid=True, score=score, metrics=metrics, artifacts={"feedback": feedback}
+        )

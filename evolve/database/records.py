@@ -110,3 +110,18 @@ class EventRecord:
     data: dict[str, Any] = field(default_factory=dict)
     created_at: float = field(default_factory=time.time)
     id: int | None = None  # assigned by the store
+
+
+def call_counters(call: LLMCallRecord, **extra: float) -> dict[str, float]:
+    """Counter increments for one LLM call plus ``extra`` (e.g. the iteration it ends)."""
+    return {"llm_calls": 1, "prompt_tokens": call.prompt_tokens,
+            "completion_tokens": call.completion_tokens, "usd": call.cost_usd, **extra}
+
+
+def calls_counters(calls: list[LLMCallRecord], **extra: float) -> dict[str, float]:
+    """Counter increments for several LLM calls of one iteration plus ``extra``."""
+    total: dict[str, float] = dict(extra)
+    for call in calls:
+        for name, amount in call_counters(call).items():
+            total[name] = total.get(name, 0) + amount
+    return total

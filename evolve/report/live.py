@@ -41,12 +41,18 @@ class LiveProgress:
 
     def __enter__(self) -> LiveProgress:
         if self.console.is_terminal:
-            self._live = Live(Text("starting..."), console=self.console, refresh_per_second=4, transient=True)
+            self._live = Live(
+                Text("starting..."), console=self.console, refresh_per_second=4, transient=True
+            )
             self._live.__enter__()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self._live is not None:
             self._live.__exit__(exc_type, exc, tb)
             self._live = None
@@ -58,7 +64,9 @@ class LiveProgress:
         line.append(f"iteration {p.iterations}{budget}", style="bold")
         line.append(f"  best {_fmt_score(p.best_score)}", style="green")
         line.append(f"  valid {rate:.0%}  evals {p.evaluations} ({p.evals_per_s:.2f}/s)")
-        line.append(f"  ${p.usd:.4f}  elapsed {time.strftime('%H:%M:%S', time.gmtime(p.elapsed_s))}  ETA {_eta(p)}")
+        line.append(
+            f"  ${p.usd:.4f}  elapsed {time.strftime('%H:%M:%S', time.gmtime(p.elapsed_s))}  ETA {_eta(p)}"
+        )
         return line
 
     def update(self, progress: Progress) -> None:
@@ -81,15 +89,21 @@ def print_summary(summary: RunSummary, console: Console) -> None:
     table.add_row("stopped", summary.stop_reason)
     table.add_row("iterations", str(c.iterations))
     table.add_row("evaluations", f"{c.evaluations} ({c.valid} valid)")
-    table.add_row("LLM calls", f"{c.llm_calls} ({c.prompt_tokens + c.completion_tokens} tokens, ${c.usd:.4f})")
+    table.add_row(
+        "LLM calls", f"{c.llm_calls} ({c.prompt_tokens + c.completion_tokens} tokens, ${c.usd:.4f})"
+    )
     if best is not None:
         start = _fmt_score(summary.initial_best)
         table.add_row("best score", f"{_fmt_score(best.score)} (initial {start})")
-        table.add_row("best program", f"{best.id} (island {best.island}, generation {best.generation})")
+        table.add_row(
+            "best program", f"{best.id} (island {best.island}, generation {best.generation})"
+        )
         shown = sorted(best.metrics.items())[:8]
         if shown:
-            table.add_row("metrics", ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}"
-                                               for k, v in shown))
+            table.add_row(
+                "metrics",
+                ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown),
+            )
         table.add_row("code", str(summary.run_dir / "best_program.py"))
     table.add_row("run folder", str(summary.run_dir))
     table.add_row("continue", f"evolve resume {summary.run_dir} --iterations 50")
