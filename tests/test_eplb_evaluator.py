@@ -85,6 +85,10 @@ def test_result_carries_instances_holdout_metrics_and_feedback(deepseek_result) 
     expected = m["balancedness_gpu"] * (1 - m["speed_weight"] + m["speed_weight"] * m["speed_term"])
     assert result.score == pytest.approx(expected)
     assert 0 < m["speed_term"] <= 1.0
+    # Timing noise stays inside one 5 % step of the speed term.
+    steps = m["speed_term"] / 0.05
+    assert steps == pytest.approx(round(steps))
+    assert m["speed_term"] <= m["speed_term_raw"] < m["speed_term"] + 0.05
     assert "layer" in result.artifacts["worst_layers"]
     assert "hottest GPU" in result.artifacts["hottest_gpu"]
     # Holdout workloads are never named in the feedback the LLM sees.

@@ -7,14 +7,17 @@ not help) and finally re-plans window 0 in that same process: an answer differen
 the fresh-process one means the output depends on something besides the window (state
 kept between calls, unseeded randomness). Combined score, documented in docs/problems/eplb.md:
 
-    score = balance * (1 - speed_weight + speed_weight * min(1, speed_target_ms / time_ms))
+    speed_term = floor(min(1, speed_target_ms / time_ms) / speed_step) * speed_step
+    score = balance * (1 - speed_weight + speed_weight * speed_term)
 
-where balance is the GPU-level balancedness (mode "gpu") or the slot-level one the ADRS
+The speed term moves in ``speed_step`` steps (5 % by default) so that timing noise
+between two runs of the same program cannot pass for progress. Here balance is the GPU-level balancedness (mode "gpu") or the slot-level one the ADRS
 evaluator reports (mode "adrs"), averaged over train workloads.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +84,7 @@ class EPLBEvaluator:
         mode: str = "gpu",
         speed_weight: float = 0.1,
         speed_target_ms: float = 2.0,
+        speed_step: float = 0.05,
         timing_calls: int = 8,
         timeout_s: float = 30.0,
         memory_mb: int = 4096,
@@ -99,6 +103,7 @@ class EPLBEvaluator:
         checks = {
             "speed_weight": 0.0 <= speed_weight <= 1.0,
             "speed_target_ms": speed_target_ms > 0,
+            "speed_step": 0.0 <= speed_step <= 1.0,
             "timing_calls": isinstance(timing_calls, int) and timing_calls >= 1,
             "timeout_s": timeout_s > 0,
             "memory_mb": isinstance(memory_mb, int) and memory_mb > 0,
@@ -110,6 +115,7 @@ class EPLBEvaluator:
         self.mode = mode
         self.speed_weight = float(speed_weight)
         self.speed_target_ms = float(speed_target_ms)
+        self.speed_step = float(speed_step)
         self.timing_calls = timing_calls
         self.timeout_s = float(timeout_s)
         self.memory_mb = memory_mb
@@ -274,11 +280,15 @@ class EPLBEvaluator:
             return float(np.mean(values))
 
         time_ms = seconds * 1e3
-        speed_term = min(1.0, self.speed_target_ms / time_ms) if time_ms > 0 else 1.0
+        raw_speed = min(1.0, self.speed_target_ms / time_ms) if time_ms > 0 else 1.0
+        speed_term = raw_speed
+        if self.speed_step > 0:  # a small epsilon keeps exact multiples in their own step
+            speed_term = math.floor(raw_speed / self.speed_step + 1e-9) * self.speed_step
         balance = mean([self._balance(s) for s in scores])
         metrics = {
             "balance": balance,
             "speed_term": speed_term,
+            "speed_term_raw": raw_speed,
             "speed_weight": self.speed_weight,
             "score": balance * (1.0 - self.speed_weight + self.speed_weight * speed_term),
             "balancedness_gpu": mean([s.balancedness["gpu"] for s in scores]),
