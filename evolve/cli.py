@@ -98,6 +98,7 @@ def _drive(controller: Any, extra_iterations: int | None) -> Any:
 def cmd_run(args: argparse.Namespace) -> int:
     from evolve.controller import Controller
     from evolve.evaluation.registry import check_evaluator
+    from evolve.llm import build_backend
     from evolve.problem import load_problem
     from evolve.report.live import print_summary
     from evolve.runs import create_run, join_run
@@ -112,6 +113,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         dict(problem.config.evaluator_args),
         str(problem.directory / "problem.yaml"),
     )
+    # So is an LLM config that cannot work (e.g. a missing API key).
+    backend = build_backend(problem.config.llm, problem.config.seed)
     console = _console()
     _offline_notice(problem, console)
     run = (
@@ -125,7 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"run id: {run.run_id} (islands {problem.config.database.islands_owned}; "
             f"others join with --join {run.run_id})"
         )
-    controller = Controller(problem, run.store, run.run_id, run.run_dir)
+    controller = Controller(problem, run.store, run.run_id, run.run_dir, backend=backend)
     summary = _drive(controller, None)
     print_summary(summary, console)
     return 0
@@ -201,7 +204,7 @@ def cmd_problems(args: argparse.Namespace) -> int:
     for folder in folders:
         info = summary_of(folder)
         rel = folder.relative_to(root.parent) if root.parent in folder.parents else folder
-        console.print(f"[bold]{rel}[/]  ({info['evaluator']})  {info['summary']}")
+        console.print(f"[bold]{rel}[/]  ({info['evaluator']})  {info['summary']}", soft_wrap=True)
     return 0
 
 

@@ -119,3 +119,11 @@ def test_unreachable_llm_keeps_stored_programs(tmp_path: Path) -> None:
     run = open_run(next(out.iterdir()))
     stored = list(run.store.programs(run.run_id))
     assert stored and all(p.origin == "initial" for p in stored)
+
+
+def test_missing_api_key_names_the_variable_and_creates_no_run(tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    proc = evolve("run", str(REPO / "problems" / "circle_packing"), "--out", str(out),
+                  "--set", "llm.models=[{name: gpt-4o, api_key_env: EVOLVE_TEST_MISSING_KEY}]")
+    assert_one_line_error(proc, "llm.models[0].api_key_env", "EVOLVE_TEST_MISSING_KEY")
+    assert not out.exists()
