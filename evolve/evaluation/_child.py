@@ -25,15 +25,24 @@ from evolve.evaluation.plain import dumps_plain, to_plain
 _MEMORY_HINTS = ("can't allocate memory", "bad_alloc", "cannot allocate memory", "out of memory")
 
 
+_OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the evolve package
+
+
 def _describe(exc: BaseException) -> str:
-    """``ExcType: message`` plus the last traceback lines, robust to hostile ``__str__``."""
+    """One line ``ExcType: message (at file:line in function)``, then the last traceback
+    lines of real files (no interpreter-internal frames); robust to hostile ``__str__``."""
     try:
         head = f"{type(exc).__name__}: {exc}"
     except BaseException:  # noqa: BLE001 - the message itself may be hostile
         head = f"{type(exc).__name__}: <unprintable message>"
+    head = " ".join(str.__str__(head).split())
     try:
-        lines = traceback.format_tb(exc.__traceback__)[-3:]
-        tail = "".join(lines).rstrip()
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if not f.filename.startswith(("<", _OWN_DIR))]
+        if frames:
+            last = frames[-1]
+            head += f" (at {os.path.basename(last.filename)}:{last.lineno} in {last.name})"
+        tail = "".join(traceback.format_list(frames[-3:])).rstrip()
     except BaseException:  # noqa: BLE001
         tail = ""
     text = head if not tail else f"{head}\n{tail}"

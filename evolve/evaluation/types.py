@@ -39,6 +39,10 @@ class EvaluationResult:
             self.valid = False
             self.reason = self.reason or f"non-finite score {self.score!r}"
             self.score = 0.0
+        if "\n" in self.reason:  # the reason is one line; details (tracebacks) become feedback
+            first, _, rest = self.reason.partition("\n")
+            self.artifacts = {**self.artifacts, "error_details": rest.strip()}
+            self.reason = first
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
