@@ -474,7 +474,10 @@ class Controller:
         before = (
             best_before.score if best_before is not None and best_before.score is not None else None
         )
-        if best is not None and best.score is not None and (before is None or best.score > before):
+        # Float noise (the same program scored twice) is not progress.
+        improved = before is None or (best is not None and best.score is not None
+                                      and best.score > before + 1e-9 * max(1.0, abs(before)))
+        if best is not None and best.score is not None and improved:
             self._best_iteration = record.iteration
             message = (
                 f"new best {best.score:.6g} (iteration {record.iteration}, island {record.island})"
