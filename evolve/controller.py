@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from evolve.budget import Budget
 from evolve.database.records import (
     LLMCallRecord,
     ProgramRecord,
@@ -31,13 +32,11 @@ from evolve.evaluation.executor import EvaluationJob, create_executor
 from evolve.evaluation.types import EvaluationResult
 from evolve.llm import build_backend
 from evolve.llm.base import Completion, GenerationParams, LLMBackend, LLMError
+from evolve.llm.failures import FailurePolicy
 from evolve.problem import Problem
 from evolve.prompts import ProgramView, PromptBuilder, PromptContext
 from evolve.search.hooks import SearchHooks
 
-# LLM failures that mean "nothing will work until the user fixes the config".
-FATAL_LLM_ERRORS = {"auth", "bad_request"}
-UNREACHABLE_AFTER = 3  # consecutive connection failures, with no success yet, before giving up
 # Added to an edit error when the model stopped at max_tokens: the fix prompt then says why.
 CUT_OFF_NOTE = (
     " (the answer was cut off at the llm.max_tokens limit: answer with a shorter edit,"
@@ -107,9 +106,8 @@ class Controller:
         self.edit_errors: dict[int, str] = {}
         self.stop_requested = False
         self.stop_reason = ""
-        self._llm_ok = False
-        self._connection_failures = 0
-        self._started = time.monotonic()
+        self.failures = FailurePolicy()
+        self.budget = Budget(self.cfg.budget.iterations)
         self._evals_at_start = 0
         self._best_iteration = 0
 
@@ -131,10 +129,7 @@ class Controller:
         self._best_iteration = best.iteration if best is not None else 0
         counters = self.store.counters(self.run_id)
         self._evals_at_start = counters.evaluations
-        budget = self.cfg.budget.iterations
-        if extra_iterations is not None:
-            budget = counters.iterations + extra_iterations
-        self.iteration_budget = budget
+        self.budget = Budget.for_invocation(self.cfg.budget, counters, extra_iterations)
         self.store.set_run_status(self.run_id, "running")
         executor = create_executor(self.cfg.evaluation)
         try:
@@ -218,28 +213,9 @@ class Controller:
     # ------------------------------------------------------------------ the loop
 
     def _budget_left(self) -> bool:
-        c = self.store.counters(self.run_id)
-        b = self.cfg.budget
-        checks = [
-            (
-                self.iteration_budget is not None and c.iterations >= self.iteration_budget,
-                "iteration budget reached",
-            ),
-            (
-                b.evaluations is not None and c.evaluations >= b.evaluations,
-                "evaluation budget reached",
-            ),
-            (b.usd is not None and c.usd >= b.usd, "USD budget reached"),
-            (
-                b.wall_time_s is not None and time.monotonic() - self._started >= b.wall_time_s,
-                "wall-time budget reached",
-            ),
-        ]
-        for hit, reason in checks:
-            if hit:
-                self.stop_reason = self.stop_reason or reason
-                return False
-        return True
+        reason = self.budget.exhausted(self.store.counters(self.run_id))
+        self.stop_reason = self.stop_reason or reason
+        return not reason
 
     async def _loop(self, executor: object) -> None:
         width = self.cfg.llm.concurrency + self.cfg.evaluation.workers
@@ -249,8 +225,8 @@ class Controller:
         start_iterations = self.store.counters(self.run_id).iterations
         while True:
             remaining = None
-            if self.iteration_budget is not None:
-                remaining = self.iteration_budget - start_iterations - launched
+            if self.budget.iterations is not None:
+                remaining = self.budget.iterations - start_iterations - launched
             while (
                 not self.stop_requested
                 and len(in_flight) < width
@@ -366,8 +342,7 @@ class Controller:
                 self._store_calls(earlier, iterations=0)
                 self._on_llm_failure(exc, iteration, time.monotonic() - started)
                 return None
-        self._llm_ok = True
-        self._connection_failures = 0
+        self.failures.succeeded()
         return completion
 
     def _store_calls(self, calls: list[LLMCallRecord], iterations: int = 1) -> None:
@@ -475,8 +450,11 @@ class Controller:
             best_before.score if best_before is not None and best_before.score is not None else None
         )
         # Float noise (the same program scored twice) is not progress.
-        improved = before is None or (best is not None and best.score is not None
-                                      and best.score > before + 1e-9 * max(1.0, abs(before)))
+        improved = before is None or (
+            best is not None
+            and best.score is not None
+            and best.score > before + 1e-9 * max(1.0, abs(before))
+        )
         if best is not None and best.score is not None and improved:
             self._best_iteration = record.iteration
             message = (
@@ -527,18 +505,7 @@ class Controller:
         self.store.add_event(
             self.run_id, "llm_failed", {"iteration": iteration, "kind": exc.kind, "error": str(exc)}
         )
-        if exc.kind in FATAL_LLM_ERRORS:
-            raise UserError(
-                f"the LLM refused the request ({exc.kind}: {exc}); check the model name and API key",
-                "llm.models",
-            )
-        if exc.kind in ("connection", "timeout") and not self._llm_ok:
-            self._connection_failures += 1
-            if self._connection_failures >= UNREACHABLE_AFTER:
-                raise UserError(
-                    f"cannot reach the LLM ({exc}); check base_url and that the server is up",
-                    "llm.models",
-                )
+        self.failures.failed(exc)
         self._report(f"LLM call failed: {exc.kind}")
 
     def _report(self, message: str) -> None:
@@ -546,12 +513,12 @@ class Controller:
             return
         c = self.store.counters(self.run_id)
         best = self.db.best()
-        elapsed = time.monotonic() - self._started
+        elapsed = self.budget.elapsed_s()
         done = c.evaluations - self._evals_at_start
         self.progress.update(
             Progress(
                 iterations=c.iterations,
-                iteration_budget=self.iteration_budget,
+                iteration_budget=self.budget.iterations,
                 evaluations=c.evaluations,
                 valid=c.valid,
                 best_score=best.score if best else None,
