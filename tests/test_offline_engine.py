@@ -11,7 +11,7 @@ import pytest
 from evolve.edits import apply_response, evolve_blocks
 from evolve.llm.base import GenerationParams
 from evolve.llm.crossover import insert_statement, swap_function
-from evolve.llm.mutations import Source, delete_statement, perturb_number
+from evolve.llm.mutations import Source, delete_statement, perturb_number, swap_statements
 from evolve.llm.offline import OfflineMutationEngine
 from evolve.prompts import ProgramView, PromptContext
 from evolve.testing.backend_kit import check_backend_completes, check_backend_fails_cleanly
@@ -222,3 +222,11 @@ def test_other_languages_get_number_and_operator_edits():
         result = apply_response(kernel, text, "diff")
         assert result.ok, result.error
         assert result.code.endswith("int main() { return 0; }\n")
+
+
+def test_swap_never_moves_a_use_before_its_definition():
+    dependent = Source("def f():\n    a = 1\n    b = a + 1\n    return b\n", "python")
+    assert swap_statements(dependent, random.Random(0)) is None
+    independent = Source("def f():\n    a = 1\n    b = 2\n    return a + b\n", "python")
+    swapped = swap_statements(independent, random.Random(0))
+    assert swapped is not None and "b = 2\n    a = 1" in swapped.code

@@ -252,11 +252,18 @@ def _own_lines(body: list[ast.stmt], index: int) -> tuple[int, int] | None:
     return first, last
 
 
+def _feeds(first: ast.stmt, second: ast.stmt) -> bool:
+    """True when ``second`` reads a name ``first`` binds: swapping them would read it
+    before it exists (an UnboundLocalError, not a new idea)."""
+    read = {n.id for n in ast.walk(second) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return bool(_bound_names(first) & read)
+
+
 def swap_statements(source: Source, rng: random.Random) -> Mutation | None:
     pairs = []
     for body in _statement_lists(source):
         for i in range(len(body) - 1):
-            if _movable(body[i]) and _movable(body[i + 1]):
+            if _movable(body[i]) and _movable(body[i + 1]) and not _feeds(body[i], body[i + 1]):
                 a, b = _own_lines(body, i), _own_lines(body, i + 1)
                 if a and b:
                     pairs.append((a, b))
