@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 from rich.console import Console
+from rich.markup import escape
 
 from evolve import __version__
 from evolve.errors import UserError
@@ -145,8 +146,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
     budget = run.problem.config.budget.iterations
     if args.iterations is None and budget is not None and counters.iterations >= budget:
         console.print(
-            f"this run already used its budget of {budget} iterations; "
-            f"pass --iterations N to run N more"
+            f"this run already used its budget ({counters.iterations} iterations run, "
+            f"budget {budget}); pass --iterations N to run N more"
         )
         return 0
     _offline_notice(run.problem, console)
@@ -182,13 +183,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_dict(), default=float))
         return 0
     console = _console()
-    status = "[green]valid[/]" if result.valid else f"[red]invalid[/]: {result.reason}"
-    console.print(f"{candidate}: {status}")
+    # Reasons, metric names and artifacts may hold candidate-written text: never markup.
+    status = "[green]valid[/]" if result.valid else f"[red]invalid[/]: {escape(result.reason)}"
+    console.print(f"{escape(str(candidate))}: {status}")
     console.print(f"score: {result.score:.6g}")
     for key, value in sorted(result.metrics.items()):
-        console.print(f"  {key}: {value:.6g}" if isinstance(value, float) else f"  {key}: {value}")
+        shown = f"{value:.6g}" if isinstance(value, float) else str(value)
+        console.print(f"  {escape(key)}: {escape(shown)}")
     for name, text in result.artifacts.items():
-        console.print(f"[bold]{name}[/]\n{text}")
+        console.print(f"[bold]{escape(name)}[/]")
+        console.print(text, markup=False)
     return 0
 
 
@@ -301,30 +305,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("resume", help="continue a stopped or finished run")
-    p.add_argument("run", help="run folder")
-    p.add_argument("--iterations", type=_count, help="run this many more iterations")
+    p.add_argument("run", help="run folder (holds run.json)")
+    p.add_argument(
+        "--iterations", type=_count, help="run this many more iterations (default: up to the run's budget)"
+    )
     p.set_defaults(handler=cmd_resume)
 
     p = sub.add_parser("eval", help="score one candidate file with a problem's evaluator")
-    p.add_argument("problem")
-    p.add_argument("candidate")
+    p.add_argument("problem", help="problem folder (holds problem.yaml)")
+    p.add_argument("candidate", help="program file to score (runs in the sandbox)")
     _add_overrides(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_eval)
 
-    p = sub.add_parser("problems", help="list shipped problems")
+    p = sub.add_parser("problems", help="list problem folders (the shipped ones by default)")
     p.add_argument("--root", help="folder to search (default: the shipped problems/)")
     p.set_defaults(handler=cmd_problems)
 
     config = sub.add_parser("config", help="write, show or validate configuration")
     csub = config.add_subparsers(dest="config_command", required=True, parser_class=_Parser)
     p = csub.add_parser("init", help="write a commented default run config")
-    p.add_argument("-o", "--output", default="evolve.yaml")
-    p.add_argument("--force", action="store_true")
+    p.add_argument("-o", "--output", default="evolve.yaml", help="file to write (default: evolve.yaml)")
+    p.add_argument("--force", action="store_true", help="overwrite the file if it exists")
     p.set_defaults(handler=cmd_config_init)
     for name, handler, text in (
-        ("show", cmd_config_show, "print the effective config"),
-        ("validate", cmd_config_validate, "check a config"),
+        ("show", cmd_config_show, "print the effective (merged) config as YAML"),
+        ("validate", cmd_config_validate, "check a config without running anything"),
     ):
         p = csub.add_parser(name, help=text)
         p.add_argument("problem", nargs="?", help="problem folder to merge with")

@@ -30,16 +30,15 @@ class Hint:
 class Constraints:
     forbidden_imports: list[str] = field(default_factory=list)
     max_changed_lines: int | None = None
-    timeout_s: float = 60.0
-    memory_mb: int = 4096
+    timeout_s: float = 60.0  # memory and other limits are the evaluator's (evaluator_args)
 
 
 @dataclass
 class ModelConfig:
     name: str
-    provider: Literal["openai", "litellm", "offline"] = (
-        "openai"  # offline: the mutation engine as a model
-    )
+    # "openai" | "litellm" | "offline" (the mutation engine as a model), a name registered
+    # under the evolve.llm_backends entry points, or "package.module:attr"
+    provider: str = "openai"
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     weight: float = 1.0

@@ -11,16 +11,16 @@ from evolve.config import Config
 
 # Comments for the keys a run config usually sets; problem keys live in problem.yaml.
 COMMENTS: dict[str, str] = {
-    "seed": "seed for sampling, the offline engine and evaluation inputs",
+    "seed": "seed for parent sampling, the offline engine and the ensemble (evaluators get it too)",
     "out": "folder that holds run folders",
     "llm": "models to ask for edits; no models = the offline mutation engine (no API key needed)",
     "llm.models": (
         "e.g. [{name: gpt-4.1-mini, weight: 0.8}, {name: gpt-4.1, weight: 0.2}];"
-        " keys: name, provider (openai|litellm), base_url, api_key_env, weight,"
+        " keys: name, provider (openai|litellm|offline|module:attr), base_url, api_key_env, weight,"
         " price_in_per_mtok, price_out_per_mtok, temperature"
     ),
-    "llm.retries": "attempts per call (one retry layer only)",
-    "llm.backoff_s": "first backoff; doubles per attempt, Retry-After honoured",
+    "llm.retries": "retries after the first attempt (the only retry layer)",
+    "llm.backoff_s": "first backoff; doubles per retry, Retry-After honoured",
     "llm.concurrency": "LLM calls in flight at once",
     "database": "search state",
     "database.url": "null = SQLite file in the run folder; or postgresql+psycopg://user@host/db",
@@ -29,8 +29,8 @@ COMMENTS: dict[str, str] = {
     "database.feature_dimensions": "MAP-Elites axes: complexity, diversity, or any metric name",
     "database.archive_size": "programs kept in the global elite archive",
     "database.exploration_ratio": "parent sampling: uniform from the island",
-    "database.exploitation_ratio": "parent sampling: fitness-weighted among the island's cell elites",
-    "database.elite_ratio": "parent sampling: from the global archive (child stays on the island)",
+    "database.exploitation_ratio": "parent sampling: tournament among the island's MAP-Elites cell elites",
+    "database.elite_ratio": "parent sampling: the island's members of the global archive",
     "prompt.mode": "diff = SEARCH/REPLACE edits; rewrite = whole EVOLVE-BLOCK",
     "prompt.rewrite_every": "every N-th iteration asks for a full rewrite (0 = never)",
     "llm.selection": "ensemble model choice: weighted (fixed weights) | ucb (cost-aware bandit) | module:attr",
@@ -51,7 +51,7 @@ COMMENTS: dict[str, str] = {
     "budget": "the run stops at the first budget reached (null = unlimited)",
     "budget.wall_time_s": "per invocation (a resumed run gets a fresh wall-time budget)",
     "evaluation.workers": "local: evaluation worker processes; ray: evaluations in flight",
-    "evaluation.executor": "local (warm worker processes) or ray (tasks on a Ray cluster)",
+    "evaluation.executor": "local (warm worker processes), ray (tasks on a Ray cluster) or module:attr",
     "evaluation.ray_address": "ray: cluster to join (auto, ray://head:10001); null = start a local one",
     "evaluation.cpus_per_eval": "ray: CPUs each evaluation task requests",
     "evaluation.gpus_per_eval": "ray: GPUs each evaluation task requests (1 for GPU kernels)",

@@ -172,7 +172,7 @@ class Controller:
         """Evaluate the initial programs; several baselines seed different islands.
 
         A run killed while seeding kept what it committed: baselines already ``stored``
-        are not evaluated again and only islands still empty get a copy.
+        are not evaluated again and only islands still without a valid program get a copy.
         """
         islands = self.shared.owned if self.shared else list(range(self.cfg.database.num_islands))
         done = {p.code: p for p in stored if p.origin == "initial" and p.parent_id is None}
@@ -188,8 +188,14 @@ class Controller:
             )
             self._commit(record, [])
             evaluated.append(record)
-        # Islands without a baseline start from a copy of the best one (no re-evaluation).
-        seeded = {p.island for p in evaluated} | {p.island for p in stored}
+        if not any(p.valid for p in evaluated):
+            reasons = "; ".join(
+                f"{n}: {p.reason}" for (n, _), p in zip(self.problem.initial_programs, evaluated)
+            )
+            raise UserError(f"no initial program is valid ({reasons})", str(self.problem.directory))
+        # Islands without a valid baseline start from a copy of the best one (no
+        # re-evaluation); an island holding only an invalid one would never sample a valid parent.
+        seeded = {p.island for p in [*evaluated, *stored] if p.valid}
         source = max(evaluated, key=lambda p: (p.valid, p.score or 0.0))
         for island in islands:
             if island not in seeded:
@@ -204,11 +210,6 @@ class Controller:
                     }
                 )
                 self._commit(copy, [], counters={})
-        if not any(p.valid for p in evaluated):
-            reasons = "; ".join(
-                f"{n}: {p.reason}" for (n, _), p in zip(self.problem.initial_programs, evaluated)
-            )
-            raise UserError(f"no initial program is valid ({reasons})", str(self.problem.directory))
 
     # ------------------------------------------------------------------ the loop
 
@@ -495,9 +496,9 @@ class Controller:
         failed = Completion(
             text="",
             model=getattr(exc, "model", "") or "",
-            prompt_tokens=0,
-            completion_tokens=0,
-            cost_usd=0.0,
+            prompt_tokens=int(getattr(exc, "prompt_tokens", 0)),
+            completion_tokens=int(getattr(exc, "completion_tokens", 0)),
+            cost_usd=float(getattr(exc, "cost_usd", 0.0)),  # e.g. billed empty answers
             latency_s=latency,
         )
         call = self._llm_call(failed, iteration, ok=False, error=str(exc))  # "kind: message"

@@ -313,7 +313,8 @@ def apply_response(parent_code: str, response: str, mode: str) -> EditResult:
             raise _EditFailure(f"unknown edit mode {mode!r} (expected 'diff' or 'rewrite')")
     except (_EditFailure, ValueError) as exc:
         return EditResult(ok=False, code=parent_code, error=str(exc))
-    if code == parent_code:
+    # Compared by lines: results are joined with "\n", so a CRLF parent differs in bytes only.
+    if code.splitlines() == parent_code.splitlines():
         return EditResult(ok=False, code=parent_code, error="edit leaves the program unchanged")
     return EditResult(
         ok=True, code=code, error="", changed_lines=count_changed_lines(parent_code, code)

@@ -73,7 +73,7 @@ def vector_problem(tmp_path: Path, programs: tuple[str, ...] = (VECTOR_PROGRAM,)
         initial_programs: [{", ".join(names)}]
         evaluator: tests.support_search:VectorEvaluator
         preload: []
-        constraints: {{timeout_s: 10, memory_mb: 512}}
+        constraints: {{timeout_s: 10}}
         """) + extra)
     return folder
 

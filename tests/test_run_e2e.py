@@ -76,3 +76,15 @@ def test_problems_lists_shipped_problems() -> None:
     assert proc.returncode == 0
     for name in ("circle_packing", "eplb", "cloud_transfer"):
         assert name in proc.stdout
+
+
+def test_eval_applies_the_evaluators_memory_limit(tmp_path: Path) -> None:
+    hog = tmp_path / "hog.py"
+    hog.write_text(
+        "import numpy as np\n# EVOLVE-BLOCK-START\ndef run_packing():\n"
+        "    big = np.ones((2048, 1024, 1024), dtype=np.uint8)\n    return big, big\n# EVOLVE-BLOCK-END\n"
+    )
+    proc = evolve("eval", "problems/circle_packing", str(hog), "--json",
+                  "--set", "evaluator_args.memory_mb=600")
+    data = json.loads(proc.stdout)
+    assert data["valid"] is False and "600 MB" in data["reason"] and "memory" in data["reason"]

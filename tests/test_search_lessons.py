@@ -56,7 +56,7 @@ def _big_or_forbidden(kind: str) -> Any:
 
 
 def test_changed_line_limit_and_forbidden_imports_stop_children_before_evaluation(tmp_path: Path) -> None:
-    folder = vector_problem(tmp_path, extra="constraints: {timeout_s: 10, memory_mb: 512, max_changed_lines: 5, "
+    folder = vector_problem(tmp_path, extra="constraints: {timeout_s: 10, max_changed_lines: 5, "
                                              "forbidden_imports: [subprocess]}\n")
     for kind, needle in (("big", "lines (limit 5)"), ("forbidden", "subprocess")):
         with FakeOpenAIServer() as server:

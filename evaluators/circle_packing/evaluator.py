@@ -84,19 +84,23 @@ class CirclePackingEvaluator:
         function: str = "run_packing",
         best_known: float = BEST_KNOWN_26,
         tolerance: float = 1e-9,
+        memory_mb: int = 2048,
     ) -> None:
         if n < 1:
             raise UserError("must be at least 1", "evaluator_args.n")
         if best_known <= 0:
             raise UserError("must be positive", "evaluator_args.best_known")
+        if memory_mb < 64:
+            raise UserError("must be at least 64 (MB of address space)", "evaluator_args.memory_mb")
         self.problem_dir = Path(problem_dir)
         self.n = n
         self.function = function
         self.best_known = best_known
         self.tolerance = tolerance
+        self.memory_mb = memory_mb
 
     def evaluate(self, candidate_path: Path, context: EvaluationContext) -> EvaluationResult:
-        limits = SandboxLimits(timeout_s=context.timeout_s)
+        limits = SandboxLimits(timeout_s=context.timeout_s, memory_mb=self.memory_mb)
         outcome = context.sandbox.run(candidate_path, [CandidateCall(self.function)], limits)
         if not outcome.ok:
             return EvaluationResult.invalid(outcome.reason, stderr=outcome.stderr[-2000:])

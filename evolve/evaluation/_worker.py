@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import pickle
 import select
+import shutil
 import signal
 import sys
 import tempfile
 import threading
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from evolve.errors import UserError
 from evolve.evaluation._zygote import FrameReader, write_frame
 from evolve.evaluation.registry import create_evaluator
 from evolve.evaluation.runner import run_evaluation
-from evolve.evaluation.sandbox import Sandbox
+from evolve.evaluation.sandbox import Sandbox, remove_run_folders
 from evolve.evaluation.types import EvaluationContext, Evaluator
 
 
@@ -30,6 +32,7 @@ class Worker:
     def __init__(self) -> None:
         self.evaluators: dict[tuple[str, str, bytes], Evaluator] = {}
         self.sandboxes: dict[tuple[str, ...], Sandbox] = {}
+        self.job_dir: str | None = None  # the running job's folder (removed if we must die)
 
     def evaluator(self, job: dict[str, Any]) -> Evaluator:
         key = (job["evaluator"], str(job["problem_dir"]),
@@ -50,7 +53,15 @@ class Worker:
             evaluator = self.evaluator(job)
         except UserError as exc:
             return {"user_error": (exc.message, exc.where)}
-        with tempfile.TemporaryDirectory(prefix="evolve-eval-") as tmp:
+        except Exception as exc:  # noqa: BLE001 - e.g. a bad evaluator_args value
+            # Every job would fail the same way: one line for the user, not a dead worker.
+            message = (f"evaluator '{job['evaluator']}' could not be created: "
+                       f"{type(exc).__name__}: {exc}")
+            return {"user_error": (message, "evaluator_args")}
+        # The executor makes (and removes) the folder when it may kill this worker mid-job.
+        given = job.get("workdir")
+        with nullcontext(given) if given else tempfile.TemporaryDirectory(prefix="evolve-eval-") as tmp:
+            self.job_dir = tmp
             name = os.path.basename(job["filename"]) or "program.py"
             path = Path(tmp) / name
             path.write_text(job["code"])
@@ -72,6 +83,7 @@ class Worker:
                     os.killpg(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
+                remove_run_folders(pid)
 
 
 def exit_with_parent(proto_in: int, worker: Worker) -> None:
@@ -89,6 +101,8 @@ def exit_with_parent(proto_in: int, worker: Worker) -> None:
                for _, event in poller.poll()):
             break
     worker.kill_sandboxes()
+    if worker.job_dir is not None:
+        shutil.rmtree(worker.job_dir, ignore_errors=True)
     os._exit(0)
 
 

@@ -88,11 +88,20 @@ def _kill(pid: int, pgid: int | None, init_pid: int | None) -> None:
             pass
 
 
-def _prepare_workdir(req: dict[str, Any]) -> tuple[str, str]:
+def rundir_base() -> str:
     base = tempfile.gettempdir()
     if not os.stat(base).st_mode & 0o001 and os.path.isdir("/tmp"):
         base = "/tmp"  # a child running as nobody must be able to traverse the base
-    rundir = tempfile.mkdtemp(prefix="evolve-sandbox-", dir=base)
+    return base
+
+
+def rundir_prefix(zygote_pid: int) -> str:
+    """Run folders carry the zygote's pid: whoever SIGKILLs a zygote mid-run removes them."""
+    return f"evolve-sandbox-{zygote_pid}-"
+
+
+def _prepare_workdir(req: dict[str, Any]) -> tuple[str, str]:
+    rundir = tempfile.mkdtemp(prefix=rundir_prefix(os.getpid()), dir=rundir_base())
     os.chmod(rundir, 0o711)  # a child running as nobody may traverse, not list
     workdir = os.path.join(rundir, "work")
     os.mkdir(workdir)
@@ -292,7 +301,10 @@ def main(argv: list[str] | None = None) -> int:
             response = run_one(req, os.getpid())
         except Exception as exc:  # noqa: BLE001 - e.g. a bad file name; the parent reports it
             response = {"sandbox_error": f"{type(exc).__name__}: {exc}"}
-        write_frame(proto_out, dumps_plain(response))
+        try:
+            write_frame(proto_out, dumps_plain(response))
+        except BrokenPipeError:  # the parent was killed mid-run: nobody to answer (no traceback)
+            return 0
 
 
 if __name__ == "__main__":

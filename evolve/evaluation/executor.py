@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import os
 import pickle
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -134,7 +136,9 @@ class LocalExecutor:
 
     def _run_blocking(self, job: EvaluationJob) -> EvaluationResult:
         index, worker = self._take()
-        payload = {**asdict(job), "problem_dir": str(job.problem_dir)}
+        # Made here, not in the worker: a worker killed mid-job could not remove it.
+        workdir = tempfile.mkdtemp(prefix="evolve-eval-")
+        payload = {**asdict(job), "problem_dir": str(job.problem_dir), "workdir": workdir}
         start = time.monotonic()
         try:
             answer = worker.exchange(payload, start + hard_limit_s(job, self.grace_s))
@@ -143,6 +147,8 @@ class LocalExecutor:
             self._give_back(index, None)
             return EvaluationResult.invalid(
                 f"evaluation exceeded its time limit ({hard_limit_s(job, self.grace_s):g} s)")
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
         if answer is None:
             code = worker.proc.wait()
             worker.stop(graceful=False)
@@ -197,7 +203,13 @@ def evaluate_file_once(problem_dir: Path, evaluator: str, args: dict[str, Any],
                        seed: int) -> EvaluationResult:
     """One evaluation in this process (for ``evolve eval``); the candidate still runs
     only in the sandbox."""
-    instance = create_evaluator(evaluator, Path(problem_dir), dict(args))
+    try:
+        instance = create_evaluator(evaluator, Path(problem_dir), dict(args))
+    except UserError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. a bad evaluator_args value
+        raise UserError(f"evaluator '{evaluator}' could not be created: "
+                        f"{type(exc).__name__}: {exc}", "evaluator_args") from None
     with Sandbox(preload=tuple(preload)) as sandbox:
         context = EvaluationContext(problem_dir=Path(problem_dir), sandbox=sandbox,
                                     timeout_s=timeout_s, seed=seed)

@@ -9,8 +9,10 @@ by a restricted unpickler. docs/security.md states what is and is not guaranteed
 
 from __future__ import annotations
 
+import glob
 import os
 import pickle
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from evolve.evaluation import _confine
-from evolve.evaluation._zygote import FrameReader, write_frame
+from evolve.evaluation._zygote import FrameReader, rundir_base, rundir_prefix, write_frame
 from evolve.evaluation.plain import dumps_plain, loads_plain
 
 STATUSES = ("ok", "timeout", "memory", "crashed", "import_error", "output_limit",
@@ -155,6 +157,7 @@ class Sandbox:
         for stream in (proc.stdin, proc.stdout):
             if stream is not None:
                 stream.close()
+        remove_run_folders(proc.pid)
 
     def run(self, program_path: Path, calls: Sequence[CandidateCall], limits: SandboxLimits,
             files: dict[str, bytes] | None = None) -> SandboxResult:
@@ -219,6 +222,13 @@ class Sandbox:
             self._kill_zygote()
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
+
+
+def remove_run_folders(zygote_pid: int) -> None:
+    """Remove what a zygote killed mid-run could not (it removes its run folders itself
+    after each run, so this finds something only then)."""
+    for path in glob.glob(os.path.join(rundir_base(), glob.escape(rundir_prefix(zygote_pid)) + "*")):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _decode_report(payload: bytes, expected_calls: int) -> tuple[dict[str, Any] | None, str]:

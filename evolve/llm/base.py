@@ -52,6 +52,10 @@ class LLMError(Exception):
         self.message = message
         self.retry_after_s = retry_after_s  # server-requested wait (429 Retry-After)
         self.model = ""  # the model that failed, set by backends that know it
+        # What the failed call was billed for (answers that came back unusable), if known.
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.cost_usd = 0.0
 
     @property
     def retryable(self) -> bool:

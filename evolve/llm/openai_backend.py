@@ -175,12 +175,18 @@ class OpenAIBackend:
         self, messages: list[dict[str, str]], params: GenerationParams
     ) -> Completion:
         started = time.perf_counter()
+        # Empty answers are billed too (e.g. a reasoning model that spent max_tokens on
+        # thinking): their tokens count with the answer that follows, or with the failure.
+        unused = [0, 0]
 
         async def once() -> tuple[Any, str]:
             response = await self._attempt(messages, params)
             choices = getattr(response, "choices", None) or []
             text = (choices[0].message.content or "") if choices else ""
             if not text.strip():
+                usage = getattr(response, "usage", None)
+                unused[0] += int(getattr(usage, "prompt_tokens", None) or 0)
+                unused[1] += int(getattr(usage, "completion_tokens", None) or 0)
                 raise LLMError("empty", f"model {self.model.name} returned no content")
             return response, text
 
@@ -190,19 +196,24 @@ class OpenAIBackend:
             )
         except LLMError as exc:
             exc.model = self.model.name
+            exc.prompt_tokens, exc.completion_tokens = unused
+            exc.cost_usd = self.price.cost_usd(*unused)
             raise
         usage = getattr(response, "usage", None)
         prompt_tokens = getattr(usage, "prompt_tokens", None) or estimate_tokens(
             messages_text(messages)
         )
         completion_tokens = getattr(usage, "completion_tokens", None) or estimate_tokens(text)
+        prompt_tokens, completion_tokens = (
+            int(prompt_tokens) + unused[0], int(completion_tokens) + unused[1]
+        )
         self._warn_unknown_price()
         return Completion(
             text=text,
             model=self.model.name,
-            prompt_tokens=int(prompt_tokens),
-            completion_tokens=int(completion_tokens),
-            cost_usd=self.price.cost_usd(int(prompt_tokens), int(completion_tokens)),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_usd=self.price.cost_usd(prompt_tokens, completion_tokens),
             latency_s=time.perf_counter() - started,
             finish_reason=str(response.choices[0].finish_reason or ""),
         )

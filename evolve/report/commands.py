@@ -108,7 +108,7 @@ def add_report_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     p.add_argument("--sort", choices=sorted(SORT_KEYS),
                    help="sort by this column (default: by problem, best score first)")
     p.add_argument("--ascending", action="store_true", help="smallest first (numbers) / reverse text order")
-    p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     p.add_argument("--limit", type=int, help="show at most this many rows")
     p.set_defaults(handler=cmd_leaderboard)
 
@@ -136,6 +136,6 @@ def add_report_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     p = sub.add_parser("serve", help="browse all runs under a folder in a browser, live")
     p.add_argument("--runs", default=DEFAULT_RUNS, help="folder searched for runs (default: runs/)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--top", type=int, default=10, help="programs shown with their code per report")
+    p.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765)")
+    p.add_argument("--top", type=int, default=10, help="programs shown with their code per report (default 10)")
     p.set_defaults(handler=cmd_serve)

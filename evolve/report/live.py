@@ -86,7 +86,8 @@ def print_summary(summary: RunSummary, console: Console) -> None:
     table.add_column(style="bold")
     table.add_column()
     best = summary.best
-    table.add_row("stopped", summary.stop_reason)
+    # Plain Text, not markup: metric names such as candidate_ms[rows=4] keep their brackets.
+    table.add_row("stopped", Text(summary.stop_reason))
     table.add_row("iterations", str(c.iterations))
     table.add_row("evaluations", f"{c.evaluations} ({c.valid} valid)")
     table.add_row(
@@ -102,9 +103,9 @@ def print_summary(summary: RunSummary, console: Console) -> None:
         if shown:
             table.add_row(
                 "metrics",
-                ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown),
+                Text(", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown)),
             )
-        table.add_row("code", str(summary.run_dir / "best_program.py"))
-    table.add_row("run folder", str(summary.run_dir))
-    table.add_row("continue", f"evolve resume {summary.run_dir} --iterations 50")
+        table.add_row("code", Text(str(summary.run_dir / "best_program.py")))
+    table.add_row("run folder", Text(str(summary.run_dir)))
+    table.add_row("continue", Text(f"evolve resume {summary.run_dir} --iterations 50"))
     console.print(Panel(table, title="evolve run summary", expand=False))

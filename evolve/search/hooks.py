@@ -140,7 +140,8 @@ class SearchHooks:
         except LLMError as exc:
             completion = None
             error, model = f"{exc.kind}: {exc}", getattr(backend, "name", "")
-            usage = Completion("", model, 0, 0, 0.0, time.monotonic() - started)
+            usage = Completion("", model, exc.prompt_tokens, exc.completion_tokens, exc.cost_usd,
+                               time.monotonic() - started)  # billed empty answers count too
         else:
             assert completion is not None
             error, usage = "", completion
