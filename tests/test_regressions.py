@@ -7,6 +7,8 @@ import glob
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -18,6 +20,7 @@ from evolve.errors import UserError
 from evolve.evaluation import sandbox as sandbox_module
 from evolve.evaluation.executor import EvaluationJob, LocalExecutor
 from evolve.evaluation.sandbox import CandidateCall, Sandbox, SandboxLimits
+from evolve.evaluation.tempdirs import JOB_PREFIX, SANDBOX_PREFIX, sweep_stale
 
 REPO = Path(__file__).resolve().parent.parent
 CIRCLES = REPO / "problems" / "circle_packing"
@@ -175,3 +178,17 @@ def test_a_zygote_whose_parent_died_mid_run_exits_without_a_traceback(tmp_path):
             zygote.wait()
         zygote.stderr.close()
     assert "Traceback" not in stderr, stderr
+
+
+def test_folders_of_killed_evaluations_are_swept_by_the_next_executor(tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    pid = int(dead.stdout)  # a process that has exited
+    stale = [tmp_path / f"{JOB_PREFIX}{pid}-abc", tmp_path / f"{SANDBOX_PREFIX}{pid}-def"]
+    live = tmp_path / f"{JOB_PREFIX}{os.getpid()}-mine"
+    for folder in (*stale, live):
+        folder.mkdir()
+        (folder / "program.py").write_text("x = 1\n")
+    assert sweep_stale((str(tmp_path),)) == 2
+    assert not any(p.exists() for p in stale) and live.exists()
+    LocalExecutor(1).shutdown()  # sweeps the real temp folder on start; must not fail

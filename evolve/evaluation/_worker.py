@@ -25,6 +25,7 @@ from evolve.evaluation._zygote import FrameReader, write_frame
 from evolve.evaluation.registry import create_evaluator
 from evolve.evaluation.runner import run_evaluation
 from evolve.evaluation.sandbox import Sandbox, remove_run_folders
+from evolve.evaluation.tempdirs import JOB_PREFIX, sweep_stale
 from evolve.evaluation.types import EvaluationContext, Evaluator
 
 
@@ -33,6 +34,7 @@ class Worker:
         self.evaluators: dict[tuple[str, str, bytes], Evaluator] = {}
         self.sandboxes: dict[tuple[str, ...], Sandbox] = {}
         self.job_dir: str | None = None  # the running job's folder (removed if we must die)
+        sweep_stale()  # e.g. a Ray worker force-cancelled before it could clean up
 
     def evaluator(self, job: dict[str, Any]) -> Evaluator:
         key = (job["evaluator"], str(job["problem_dir"]),
@@ -60,7 +62,7 @@ class Worker:
             return {"user_error": (message, "evaluator_args")}
         # The executor makes (and removes) the folder when it may kill this worker mid-job.
         given = job.get("workdir")
-        with nullcontext(given) if given else tempfile.TemporaryDirectory(prefix="evolve-eval-") as tmp:
+        with nullcontext(given) if given else tempfile.TemporaryDirectory(prefix=f"{JOB_PREFIX}{os.getpid()}-") as tmp:
             self.job_dir = tmp
             name = os.path.basename(job["filename"]) or "program.py"
             path = Path(tmp) / name

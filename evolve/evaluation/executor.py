@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -27,6 +26,7 @@ from evolve.evaluation._zygote import FrameReader, write_frame
 from evolve.evaluation.registry import create_evaluator
 from evolve.evaluation.runner import run_evaluation
 from evolve.evaluation.sandbox import Sandbox
+from evolve.evaluation.tempdirs import make_job_dir, sweep_stale
 from evolve.evaluation.types import EvaluationContext, EvaluationResult
 from evolve.registry import Registry
 
@@ -112,6 +112,7 @@ class LocalExecutor:
         self._slots: asyncio.Semaphore | None = None
         self._lock = threading.Lock()
         self._closed = False
+        sweep_stale()  # folders of evaluations whose process was killed earlier
 
     def _take(self) -> tuple[int, _WorkerProcess]:
         with self._lock:
@@ -137,7 +138,7 @@ class LocalExecutor:
     def _run_blocking(self, job: EvaluationJob) -> EvaluationResult:
         index, worker = self._take()
         # Made here, not in the worker: a worker killed mid-job could not remove it.
-        workdir = tempfile.mkdtemp(prefix="evolve-eval-")
+        workdir = make_job_dir()
         payload = {**asdict(job), "problem_dir": str(job.problem_dir), "workdir": workdir}
         start = time.monotonic()
         try:
