@@ -115,6 +115,21 @@ def test_migration_copies_top_elites_to_the_next_island() -> None:
         assert len(codes) == len(set(codes))
 
 
+def test_a_migration_cut_short_by_a_crash_is_caught_up_on_resume() -> None:
+    db = seeded(3, migration_interval=5, migration_rate=0.5)
+    grow(db, random.Random(2), 3 * 5)
+    assert db.should_migrate()
+    stored = list(db.programs())  # the kill came before the round's copies were stored
+    resumed = ProgramDatabase(db.cfg, seed=3)
+    resumed.rebuild(stored)
+    assert resumed.should_migrate()
+    copies = resumed.migrate(new_id)
+    assert copies
+    again = ProgramDatabase(db.cfg, seed=3)
+    again.rebuild([*stored, *copies])  # this time the round was stored: nothing is due
+    assert not again.should_migrate()
+
+
 def test_migration_is_off_with_one_island() -> None:
     db = seeded(1, migration_interval=2)
     grow(db, random.Random(0), 10)
@@ -160,12 +175,18 @@ def test_rebuild_from_the_store_equals_incremental_adds(tmp_path: Path) -> None:
 
     resumed = ProgramDatabase(cfg, seed=11)
     resumed.rebuild(store.programs(run_id))
+    if resumed.should_migrate() and not live.should_migrate():
+        # The last round stored no copies (everything was already there): a resumed run
+        # cannot tell it from a round cut short by a crash, redoes it, and it copies nothing.
+        assert resumed.migrate(new_id) == []
     assert fingerprint(resumed) == fingerprint(live)
 
     # without stored feature values the same state is recomputed (deterministic refs)
     stripped = [replace(p, features={}) for p in store.programs(run_id)]
     recomputed = ProgramDatabase(cfg, seed=11)
     recomputed.rebuild(stripped)
+    if recomputed.should_migrate() and not live.should_migrate():
+        assert recomputed.migrate(new_id) == []
     assert fingerprint(recomputed) == fingerprint(live)
 
     # the island that fell behind is the next one handed out after a resume

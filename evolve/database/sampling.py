@@ -125,12 +125,14 @@ class ProgramDatabase:
         """Re-create the state from stored records (in their stored order)."""
         self._reset(self.rng)
         for program in programs:
+            if program.origin == "migration" and self.should_migrate():
+                self._schedule_next_migration()  # the stored copies of a round that was due
             self.add(program)
         # Resumed runs continue deterministically but not on the uninterrupted RNG stream.
         self.rng = random.Random(f"{self.seed}:{len(self._programs)}")
         self._issued = [island.children for island in self.islands]
-        interval = max(self.cfg.migration_interval, 1)
-        self._next_migration_at = (self._min_children() // interval + 1) * interval
+        # A round that was due but never stored (the run was killed in between) stays due,
+        # so the resumed run catches it up instead of skipping it.
 
     # ------------------------------------------------------------------ sampling
 
@@ -239,9 +241,12 @@ class ProgramDatabase:
         )  # fmt: skip
         for copy in copies:
             self.add(copy)
+        self._schedule_next_migration()
+        return copies
+
+    def _schedule_next_migration(self) -> None:
         interval = max(self.cfg.migration_interval, 1)
         self._next_migration_at = (self._min_children() // interval + 1) * interval
-        return copies
 
     # ------------------------------------------------------------------ queries
 
