@@ -96,6 +96,14 @@ def _edge_uses(
     return uses
 
 
+def _egress_cost(network: Network, scenario: Scenario, routing: Routing) -> float:
+    """Each partition pays once per edge it crosses, however many destinations it serves."""
+    return sum(
+        len(parts) * scenario.partition_gb * float(network.cost[e])
+        for e, parts in routing.edge_partitions.items()
+    )
+
+
 def simulate_adrs(
     network: Network,
     scenario: Scenario,
@@ -139,10 +147,7 @@ def simulate_adrs(
     dst_times = _times(routing, scenario, edge_time, network)
     transfer_time = max(dst_times.values())
     nodes = routing.nodes()
-    egress = sum(
-        len(parts) * scenario.partition_gb * float(network.cost[e])
-        for e, parts in routing.edge_partitions.items()
-    )
+    egress = _egress_cost(network, scenario, routing)
     vm_cost = len(nodes) * num_vms * (vm_price_per_hour / 3600.0) * round(transfer_time, 2)
     return TransferReport(
         egress,
@@ -225,10 +230,7 @@ def simulate_rich(
     edge_time = {e: float(w / r) for e, w, r in zip(edges, weights, rates_arr)}
     dst_times = _times(routing, scenario, edge_time, network)
     transfer_time = max(dst_times.values())
-    egress = sum(
-        len(parts) * scenario.partition_gb * float(network.cost[e])
-        for e, parts in routing.edge_partitions.items()
-    )
+    egress = _egress_cost(network, scenario, routing)
     vm_cost = sum(
         count * vm_price_per_hour[network.provider(network.regions[n])] for n, count in vms.items()
     )
