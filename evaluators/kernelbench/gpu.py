@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Callable
 from typing import Any
 
 from evaluators.kernelbench.evaluator import (
@@ -90,25 +91,44 @@ def _time_model(evaluator: KernelBenchEvaluator, sandbox: Sandbox, context: Eval
     return out, ""
 
 
+# (filename, class name, strict, torch.compile) -> ({shape label: timing}, error)
+Timer = Callable[[str, str, bool, bool], tuple[dict[str, dict[str, Any]], str]]
+
+
 def score_on_gpu(evaluator: KernelBenchEvaluator, plans: list[ShapePlan],
                  context: EvaluationContext, outcome: EvaluationResult,
                  candidate: dict[str, dict[str, Any]], init_seed: int, sandbox: Sandbox,
                  source: str) -> EvaluationResult:
     """Add speedups to a correct candidate's result and score it by the eager speedup."""
-    s = evaluator.settings
-    ref_files = {REFERENCE_FILE: evaluator.reference.source.encode()}
-    eager, error = _time_model(evaluator, sandbox, context, plans, REFERENCE_FILE, "Model",
-                               init_seed, False, False, ref_files)
+    files = {CANDIDATE_FILE: source.encode(), REFERENCE_FILE: evaluator.reference.source.encode()}
+
+    def timer(filename: str, class_name: str, strict: bool, compile_model: bool
+              ) -> tuple[dict[str, dict[str, Any]], str]:
+        return _time_model(evaluator, sandbox, context, plans, filename, class_name, init_seed,
+                           strict, compile_model, {filename: files[filename]})
+
+    return score_timings([p.label for p in plans], outcome, candidate, timer,
+                         evaluator.settings.class_name, evaluator.settings.quarantine_speedup)
+
+
+def score_timings(labels: list[str], outcome: EvaluationResult,
+                  candidate: dict[str, dict[str, Any]], timer: Timer, class_name: str,
+                  quarantine_speedup: float) -> EvaluationResult:
+    """The scoring policy, given the candidate's timings and a way to time more.
+
+    Times the reference eager and under torch.compile, cross-checks the candidate's
+    clocks, and re-times both sides strictly when a speedup is above
+    ``quarantine_speedup`` or a cross-check fails (the strict speedup is then scored).
+    """
+    eager, error = timer(REFERENCE_FILE, "Model", False, False)
     if error:
         return EvaluationResult.invalid(f"timing the reference failed: {error}")
-    compiled, compile_error = _time_model(evaluator, sandbox, context, plans, REFERENCE_FILE,
-                                          "Model", init_seed, False, True, ref_files)
+    compiled, compile_error = timer(REFERENCE_FILE, "Model", False, True)
     metrics = dict(outcome.metrics)
     lines: list[str] = []
     speedups: dict[str, float] = {}
     suspicious: list[str] = []
-    for plan in plans:
-        label = plan.label
+    for label in labels:
         cand = candidate[label]["value"]
         cand_ms, eager_ms = _median(cand["event_ms"]), _median(eager[label]["value"]["event_ms"])
         speedups[label] = eager_ms / cand_ms
@@ -126,21 +146,17 @@ def score_on_gpu(evaluator: KernelBenchEvaluator, plans: list[ShapePlan],
         if problem:
             suspicious.append(f"{label}: {problem}")
         lines.append(line)
-    quarantined = bool(suspicious) or any(v > s.quarantine_speedup for v in speedups.values())
+    quarantined = bool(suspicious) or any(v > quarantine_speedup for v in speedups.values())
     if quarantined:
-        strict_cand, error = _time_model(evaluator, sandbox, context, plans, CANDIDATE_FILE,
-                                         s.class_name, init_seed, True, False,
-                                         {CANDIDATE_FILE: source.encode()})
+        strict_cand, error = timer(CANDIDATE_FILE, class_name, True, False)
         if error:
             return EvaluationResult.invalid(f"quarantine re-measurement failed: {error}",
                                             timing="\n".join(lines + suspicious))
-        strict_eager, error = _time_model(evaluator, sandbox, context, plans, REFERENCE_FILE,
-                                          "Model", init_seed, True, False, ref_files)
+        strict_eager, error = timer(REFERENCE_FILE, "Model", True, False)
         if error:
             return EvaluationResult.invalid(f"timing the reference failed: {error}")
         metrics["speedup_unverified"] = _geomean(list(speedups.values()))
-        for plan in plans:
-            label = plan.label
+        for label in labels:
             strict = _median(strict_eager[label]["value"]["wall_ms"]) / _median(
                 strict_cand[label]["value"]["wall_ms"])
             metrics[f"strict_speedup[{label}]"] = strict
