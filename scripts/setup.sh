@@ -17,5 +17,6 @@ fi
 # torch first, pinned, so nothing later pulls a CUDA build on a CPU machine.
 # shellcheck disable=SC2086
 "${PIP[@]}" install ${EVOLVE_TORCH:-torch==2.13.0} "triton==3.9.0" "numpy>=1.26,<3"
-"${PIP[@]}" install -e ".[test,litellm]"
+# (setuptools prints a generic note on every editable install; it is not about this project)
+PYTHONWARNINGS=ignore "${PIP[@]}" install -e ".[test,litellm]"
 echo "$stamp" > "$marker"
