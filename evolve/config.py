@@ -118,6 +118,7 @@ class EvaluationConfig:
     gpus_per_eval: float = (
         0.0  # ray executor: GPUs each evaluation task requests (e.g. 1 for kernels)
     )
+    start_timeout_s: float = 600.0  # ray executor: longest wait for a worker with those resources
 
 
 @dataclass
@@ -392,6 +393,8 @@ def validate_semantics(config: Config) -> None:
         raise UserError("must be at least 1", "evaluation.workers")
     if config.evaluation.cpus_per_eval < 0 or config.evaluation.gpus_per_eval < 0:
         raise UserError("must not be negative", "evaluation.cpus_per_eval / gpus_per_eval")
+    if config.evaluation.start_timeout_s <= 0:
+        raise UserError("must be positive", "evaluation.start_timeout_s")
     if config.llm.concurrency < 1:
         raise UserError("must be at least 1", "llm.concurrency")
     for i, model in enumerate(config.llm.models):

@@ -55,6 +55,7 @@ COMMENTS: dict[str, str] = {
     "evaluation.ray_address": "ray: cluster to join (auto, ray://head:10001); null = start a local one",
     "evaluation.cpus_per_eval": "ray: CPUs each evaluation task requests",
     "evaluation.gpus_per_eval": "ray: GPUs each evaluation task requests (1 for GPU kernels)",
+    "evaluation.start_timeout_s": "ray: longest wait for a worker with those resources to start a task",
     "database.islands_owned": "several controllers on one run: the islands this one works on (null = all)",
 }
 

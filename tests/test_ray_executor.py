@@ -78,15 +78,10 @@ def test_sandbox_timeout_stops_a_spinning_candidate_and_the_worker_stays_usable(
 def test_a_hanging_evaluator_is_force_cancelled_at_the_hard_limit(cluster: None, tmp_path: Path) -> None:
     executor = RayExecutor(max_in_flight=1, grace_s=1.0)
     try:
-        # The hard limit counts from submission, so a worker is warmed up first (process
-        # started, evaluator module imported): on a loaded machine a cold one may not
-        # reach the evaluator within the limit.
-        warm = run(executor.evaluate(job(tmp_path, SORTS, "support_scale:CrashingEvaluator", crashes=0)))
-        assert warm.valid
-        result = run(executor.evaluate(job(tmp_path, SORTS, "support_scale:HangingEvaluator", timeout_s=2.0)))
+        result = run(executor.evaluate(job(tmp_path, SORTS, "support_scale:HangingEvaluator", timeout_s=0.5)))
     finally:
         executor.shutdown()
-    assert not result.valid and "exceeded its time limit (7 s)" in result.reason
+    assert not result.valid and "exceeded its time limit (2.5 s)" in result.reason
     assert (tmp_path / "hang.pid").exists(), "the evaluator never started within the hard limit"
     pid = int((tmp_path / "hang.pid").read_text())
     deadline = time.monotonic() + 15
@@ -116,11 +111,31 @@ def test_a_worker_dying_every_time_is_recorded_invalid(cluster: None, tmp_path: 
     assert len((tmp_path / "attempts.log").read_text().split()) == 2
 
 
-def test_an_unsatisfiable_gpu_request_ends_at_the_hard_limit(cluster: None, tmp_path: Path) -> None:
+def test_an_unsatisfiable_gpu_request_ends_at_the_start_timeout(cluster: None, tmp_path: Path) -> None:
     """The test cluster has no GPUs: the task never starts, and the run does not hang."""
-    executor = RayExecutor(max_in_flight=1, gpus_per_eval=1.0, grace_s=1.0)
+    executor = RayExecutor(max_in_flight=1, gpus_per_eval=1.0, start_timeout_s=2.5)
     try:
         result = run(executor.evaluate(job(tmp_path, SORTS, timeout_s=0.5)))
     finally:
         executor.shutdown()
-    assert not result.valid and "exceeded its time limit" in result.reason
+    assert not result.valid
+    assert result.reason == ("evaluation did not start within 2.5 s: no worker with 1 CPU(s) "
+                             "and 1 GPU(s) came free (evaluation.cpus_per_eval / gpus_per_eval)")
+
+
+def hold_cpus(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def test_time_queued_for_a_busy_cluster_does_not_count_against_the_limit(
+        cluster: None, tmp_path: Path) -> None:
+    """Both of the cluster's CPUs are held by a long task while an evaluation is queued
+    for longer than its hard limit; once it starts, it has its full time and passes."""
+    executor = RayExecutor(max_in_flight=1, cpus_per_eval=1.0, grace_s=1.0)  # hard limit 4 s
+    hog = ray.remote(num_cpus=2)(hold_cpus).remote(6.0)
+    try:
+        result = run(executor.evaluate(job(tmp_path, SORTS, timeout_s=1.0)))
+    finally:
+        executor.shutdown()
+        ray.cancel(hog, force=True)
+    assert result.valid and result.score == 1.0, result.reason

@@ -8,9 +8,13 @@ picked up the task. Tasks ask for ``evaluation.cpus_per_eval`` CPUs and
 
 Stopping work: the sandbox's own timeouts stop a candidate first; if the trusted side
 still overruns the job's hard limit (3 x timeout + grace), the task is force-cancelled
-(``ray.cancel(force=True)`` kills its worker process). A worker process that dies
-mid-evaluation (OOM, a crash) is retried once by Ray; if it dies again the job becomes
-an invalid result. No failure mode waits forever.
+(``ray.cancel(force=True)`` kills its worker process). The limit counts from the moment
+the task starts on a worker (the task is a generator whose first item says so), so time
+spent queued for a free CPU/GPU or starting a worker does not count against it; a task
+not started within ``evaluation.start_timeout_s`` is cancelled too, with a reason naming
+the resources it waited for. A worker process that dies mid-evaluation (OOM, a crash) is
+retried once by Ray; if it dies again the job becomes an invalid result. No failure mode
+waits forever.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
+from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
@@ -33,13 +38,18 @@ CANCEL_WAIT_S = 10.0  # how long to wait for a force-cancelled task to report ba
 _WORKER: Worker | None = None  # one per Ray worker process: warm evaluators and sandboxes
 
 
-def evaluate_in_ray_worker(job: dict[str, Any]) -> dict[str, Any]:
-    """The body of every evaluation task (runs in a Ray worker process)."""
+STARTED = "started"
+
+
+def evaluate_in_ray_worker(job: dict[str, Any]) -> Iterator[Any]:
+    """The body of every evaluation task (runs in a Ray worker process): says it has
+    started, then answers."""
     global _WORKER
+    yield STARTED
     if _WORKER is None:
         _WORKER = Worker()
         atexit.register(_WORKER.close)
-    return _WORKER.run(job)
+    yield _WORKER.run(job)
 
 
 def _import_ray() -> Any:
@@ -57,7 +67,8 @@ class RayExecutor:
     tasks are outstanding at once (the cluster queues the rest by resources)."""
 
     def __init__(self, address: str | None = None, max_in_flight: int = 2, cpus_per_eval: float = 1.0,
-                 gpus_per_eval: float = 0.0, grace_s: float = 30.0) -> None:
+                 gpus_per_eval: float = 0.0, grace_s: float = 30.0,
+                 start_timeout_s: float = 600.0) -> None:
         if max_in_flight < 1:
             raise UserError(f"need at least one evaluation in flight, got {max_in_flight}",
                             "evaluation.workers")
@@ -72,6 +83,8 @@ class RayExecutor:
             self._owns_ray = True
         self.max_in_flight = max_in_flight
         self.grace_s = grace_s
+        self.cpus_per_eval, self.gpus_per_eval = cpus_per_eval, gpus_per_eval
+        self.start_timeout_s = start_timeout_s
         self._task = self.ray.remote(evaluate_in_ray_worker).options(
             num_cpus=cpus_per_eval, num_gpus=gpus_per_eval, max_retries=RETRIES_ON_WORKER_DEATH,
             retry_exceptions=False)
@@ -90,13 +103,19 @@ class RayExecutor:
     async def _run(self, job: EvaluationJob) -> EvaluationResult:
         errors = self.ray.exceptions
         payload = {**asdict(job), "problem_dir": str(job.problem_dir)}
-        ref = self._task.remote(payload)
+        task = self._task.remote(payload)
         limit = hard_limit_s(job, self.grace_s)
-        future = asyncio.wrap_future(ref.future())
+        started = False
         try:
-            answer = await asyncio.wait_for(future, limit)
+            started = await asyncio.wait_for(self._next(task), self.start_timeout_s) == STARTED
+            answer = await asyncio.wait_for(self._next(task), limit)
         except TimeoutError:
-            await self._cancel(ref)
+            await self._cancel(task)
+            if not started:
+                return EvaluationResult.invalid(
+                    f"evaluation did not start within {self.start_timeout_s:g} s: no worker with "
+                    f"{self.cpus_per_eval:g} CPU(s) and {self.gpus_per_eval:g} GPU(s) came free "
+                    "(evaluation.cpus_per_eval / gpus_per_eval)")
             return EvaluationResult.invalid(f"evaluation exceeded its time limit ({limit:g} s)")
         except errors.WorkerCrashedError:
             return EvaluationResult.invalid(
@@ -110,17 +129,23 @@ class RayExecutor:
         except errors.RayError as exc:  # node died, object lost, ...
             return EvaluationResult.invalid(f"evaluation lost on the cluster: {type(exc).__name__}: {exc}")
         except asyncio.CancelledError:
-            self.ray.cancel(ref, force=True)
+            self.ray.cancel(task, force=True)
             raise
         if "user_error" in answer:
             raise UserError(*answer["user_error"])
         return EvaluationResult.from_dict(answer["result"])
 
-    async def _cancel(self, ref: Any) -> None:
+    @staticmethod
+    async def _next(task: Any) -> Any:
+        """The task's next item (a failed task's error is raised here)."""
+        ref = await task.__anext__()
+        return await ref
+
+    async def _cancel(self, task: Any) -> None:
         """Kill the task's worker process and wait (bounded) until Ray confirms."""
-        self.ray.cancel(ref, force=True)
+        self.ray.cancel(task, force=True)
         try:
-            await asyncio.wait_for(asyncio.wrap_future(ref.future()), CANCEL_WAIT_S)
+            await asyncio.wait_for(asyncio.wrap_future(task.completed().future()), CANCEL_WAIT_S)
         except (TimeoutError, self.ray.exceptions.RayError):
             pass
 
@@ -133,4 +158,5 @@ class RayExecutor:
 
 def create_ray_executor(cfg: EvaluationConfig) -> RayExecutor:
     return RayExecutor(address=cfg.ray_address, max_in_flight=cfg.workers,
-                       cpus_per_eval=cfg.cpus_per_eval, gpus_per_eval=cfg.gpus_per_eval)
+                       cpus_per_eval=cfg.cpus_per_eval, gpus_per_eval=cfg.gpus_per_eval,
+                       start_timeout_s=cfg.start_timeout_s)
