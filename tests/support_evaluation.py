@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +122,35 @@ def alive(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+# ---------------------------------------------------------------- evaluators for the Ray tests
+# Trusted-side faults the executor must survive; each leaves traces in its problem_dir.
+
+
+class CrashingEvaluator:
+    """Kills its own worker process mid-evaluation, ``crashes`` times in all."""
+
+    def __init__(self, problem_dir: Path, crashes: int = 1) -> None:
+        self.problem_dir = Path(problem_dir)
+        self.crashes = crashes
+
+    def evaluate(self, candidate_path: Path, context: EvaluationContext) -> EvaluationResult:
+        log = self.problem_dir / "attempts.log"
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        if len(log.read_text().split()) <= self.crashes:
+            os._exit(17)
+        return EvaluationResult(valid=True, score=2.0)
+
+
+class HangingEvaluator:
+    """Records its pid, then hangs in trusted code (ignoring the sandbox's timeouts)."""
+
+    def __init__(self, problem_dir: Path) -> None:
+        self.problem_dir = Path(problem_dir)
+
+    def evaluate(self, candidate_path: Path, context: EvaluationContext) -> EvaluationResult:
+        (self.problem_dir / "hang.pid").write_text(str(os.getpid()))
+        time.sleep(3600)
+        return EvaluationResult(valid=True, score=1.0)
