@@ -39,8 +39,9 @@ FEATURES: dict[str, tuple[list[str], list[str]]] = {
     # runs are not bit-reproducible (evaluations finish in varying order with 2 workers), so
     # this row is the noise floor the other rows must beat.
     "none (baseline run again: noise floor)": ([], ["search.retry_failed_edit=false"]),
-    "pareto (database.pareto_ratio=0.3)": (
-        [], ["database.pareto_ratio=0.3", "database.exploitation_ratio=0.4"]),
+    "pareto (weight 0.3 of parent_selection)": (
+        [], ["database.parent_selection=[{name: explore, weight: 0.2}, {name: exploit, weight: 0.4},"
+             " {name: elite, weight: 0.1}, {name: pareto, weight: 0.3}]"]),
     "novelty (threshold 0.95, 2 resamples)": (
         [], ["search.novelty.enabled=true", "search.novelty.threshold=0.95", "search.novelty.max_resamples=2"]),
     "bandit (ucb vs fixed weights, 2 offline models)": (

@@ -75,7 +75,7 @@ def overhead(url: str, count: int, iterations: int, workdir: Path, template: str
     rng = random.Random(0)
     started = time.perf_counter()
     loaded = set()
-    for index in range(count):
+    for _ in range(count):
         value = rng.random()
         program = Program(id=str(uuid.uuid4()), code=program_text(template, value),
                           metrics={"combined_score": value}, iteration_found=0)

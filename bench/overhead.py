@@ -2,8 +2,9 @@
 
 One iteration here is everything the controller does besides the LLM and the
 evaluator: pick an island, sample parent/inspirations/failures, build the child
-record, index it (``ProgramDatabase.add``, with migration when due) and write it
-(``Store.add_program`` on SQLite in a temp dir, with one LLM call and counters).
+record, index it (``Population.add``, with migration when due) and write its ledger
+entry (``Store.commit`` on SQLite in a temp dir: the program, one LLM call and the
+counters; a migration round is one more entry).
 
 The table shows milliseconds per iteration for the in-memory part and the store part
 at 100, 1k and 10k stored programs (and 100k with ``--full``), and each as a ratio to
@@ -25,10 +26,11 @@ from pathlib import Path
 
 from evolve.config import DatabaseConfig
 from evolve.database import codec
+from evolve.database.ledger import Attempt, Outcome
 from evolve.database.models import evaluations_table, programs_table
 from evolve.database.records import LLMCallRecord, ProgramRecord, new_id
-from evolve.database.sampling import ProgramDatabase
 from evolve.database.store import Store
+from evolve.search.population import Population
 
 WORDS = ["load", "gpu", "expert", "slot", "rank", "cost", "node", "queue", "chunk", "route"]
 
@@ -70,7 +72,7 @@ def make_record(
     )
 
 
-def populate(store: Store, db: ProgramDatabase, run_id: str, count: int, rng: random.Random,
+def populate(store: Store, db: Population, run_id: str, count: int, rng: random.Random,
              pool: list[str]) -> None:  # fmt: skip
     """Fill both sides with ``count`` programs (bulk insert: this part is not measured)."""
     programs = []
@@ -96,7 +98,7 @@ def measure(population: int, iterations: int, workdir: Path) -> tuple[float, flo
     workdir.mkdir(parents=True, exist_ok=True)
     store = Store(workdir / f"overhead-{population}.db")
     run_id = store.create_run("bench", "overhead", {}, seed=0)
-    db = ProgramDatabase(DatabaseConfig(), seed=0)
+    db = Population(DatabaseConfig(), seed=0)
     started = time.perf_counter()
     populate(store, db, run_id, population, rng, pool)
     populate_s = time.perf_counter() - started
@@ -111,14 +113,14 @@ def measure(population: int, iterations: int, workdir: Path) -> tuple[float, flo
         t1 = time.perf_counter()
         call = LLMCallRecord(run_id=run_id, model="bench-model", prompt_tokens=3000,
                              completion_tokens=600, cost_usd=0.01, latency_s=2.0)  # fmt: skip
-        store.add_program(child, [call])
-        for copy in copies:
-            store.add_program(copy)
+        store.commit(Attempt(run_id, index, Outcome.EVALUATED, [child], [call]))
+        if copies:
+            store.commit(Attempt(run_id, index, Outcome.COPIED, copies))
         t2 = time.perf_counter()
         memory_ms.append((t1 - t0) * 1000)
         store_ms.append((t2 - t1) * 1000)
     started = time.perf_counter()
-    ProgramDatabase(DatabaseConfig(), seed=0).rebuild(store.programs(run_id))  # what resume does
+    Population(DatabaseConfig(), seed=0).rebuild(store.programs(run_id))  # what resume does
     rebuild_s = time.perf_counter() - started
     store.close()
     return statistics.fmean(memory_ms), statistics.fmean(store_ms), populate_s, rebuild_s

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -17,11 +19,14 @@ from typing import Any
 import yaml
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
-from evolve import __version__
+from evolve import __version__, safe_text
 from evolve.errors import UserError
 
 EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
+EXIT_RUN_FAILED = 3  # the run stopped itself: its model's answers gave no candidate
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -49,7 +54,9 @@ def _add_overrides(p: argparse.ArgumentParser) -> None:
 
 
 def _console() -> Console:
-    return Console(highlight=False)
+    from evolve.console import make_console
+
+    return make_console()
 
 
 # ---------------------------------------------------------------- run / resume
@@ -64,42 +71,82 @@ def _offline_notice(problem: Any, console: Console) -> None:
         )
 
 
-def _drive(controller: Any, extra_iterations: int | None) -> Any:
-    """Run the controller; the first Ctrl-C finishes in-flight work, the second aborts."""
+def _foreign_notice(problem: Any, console: Console) -> None:
+    """A folder of another framework: say so, its trust, and what did not carry over."""
+    if not problem.layout:
+        return
+    from evolve.evaluation.types import COMPATIBILITY_NOTE
+    from evolve.foreign import layout
+
+    console.print(Text(f"note: {problem.directory} is read as a folder of "
+                       f"{layout(problem.layout).title}; its evaluator runs beside the candidate "
+                       "in the sandbox "
+                       f"({COMPATIBILITY_NOTE}; see docs/importing.md)"), soft_wrap=True)
+    for line in problem.warnings:
+        console.print(Text(f"warning: {line}", style="yellow"), soft_wrap=True)
+
+
+def _isolation_warning() -> None:
+    """One line on stderr when sandbox children cannot get their file view here."""
+    from evolve.evaluation._fileview import probe
+
+    if not probe():
+        print("warning: this machine gives sandboxed candidates no private file view (not "
+              "root, no user namespaces): they can read the project, its data and run "
+              "databases; see docs/security.md, 'Per platform'", file=sys.stderr)
+
+
+def _drive(
+    controller: Any, extra_iterations: int | None, console: Console, tune: Any = None
+) -> tuple[Any, int]:
+    """Run the controller; the first Ctrl-C finishes in-flight work, the second aborts.
+
+    Returns the summary and the exit code: 0 when the run stopped by itself (budget),
+    128 + the signal number when a signal stopped it (130 for Ctrl-C, 143 for SIGTERM).
+    """
     from evolve.report.live import LiveProgress
+
+    received: list[int] = []
 
     async def main() -> Any:
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
-        presses = 0
 
-        def on_sigint() -> None:
-            nonlocal presses
-            presses += 1
-            if presses == 1:
-                controller.request_stop("stopped by user (Ctrl-C); finishing iterations in flight")
+        def on_signal(signum: int) -> None:
+            received.append(signum)
+            if len(received) == 1:
+                by = "user (Ctrl-C)" if signum == signal.SIGINT else signal.Signals(signum).name
+                controller.request_stop(f"stopped by {by}; finishing iterations in flight")
             elif task is not None:
                 task.cancel()
 
         try:
-            loop.add_signal_handler(signal.SIGINT, on_sigint)
-            loop.add_signal_handler(signal.SIGTERM, on_sigint)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, on_signal, signum)
         except (NotImplementedError, RuntimeError):
             pass
+        if tune is not None:  # evolve tune: only a tuning study
+            return await controller.run(extra_iterations, tune=tune)
         return await controller.run(extra_iterations)
 
-    with LiveProgress() as live:
+    with LiveProgress(console) as live:
         controller.progress = live
         try:
-            return asyncio.run(main())
+            summary = asyncio.run(main())
         except asyncio.CancelledError:  # the second Ctrl-C: in-flight iterations are dropped
             raise KeyboardInterrupt from None
+    return summary, (128 + received[0] if received else 0)
+
+
+def _is_offline(config: Any) -> bool:
+    from evolve.report.scores import offline_models
+
+    return offline_models(config.llm.models)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from evolve.controller import Controller
-    from evolve.evaluation.registry import check_evaluator
-    from evolve.llm import build_backend
+    from evolve.preflight import preflight
     from evolve.problem import load_problem
     from evolve.report.live import print_summary
     from evolve.runs import create_run, join_run
@@ -108,20 +155,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.iterations is not None:
         overrides.append(f"budget.iterations={args.iterations}")
     problem = load_problem(args.problem, args.config, overrides)
-    # An unknown evaluator or argument is reported before a run folder is made.
-    check_evaluator(
-        problem.config.evaluator,
-        dict(problem.config.evaluator_args),
-        str(problem.directory / "problem.yaml"),
-    )
-    # So is an LLM config that cannot work (e.g. a missing API key).
-    backend = build_backend(problem.config.llm, problem.config.seed)
+    # Everything that can be checked is, before a run folder exists (so does `config validate`).
+    ready = preflight(problem.config, problem.sources, problem.directory)
     console = _console()
     _offline_notice(problem, console)
+    _foreign_notice(problem, console)
+    _isolation_warning()
     run = (
-        join_run(problem, args.join, args.out, args.name)
+        join_run(problem, args.join, args.out, args.name, lock=True)
         if args.join
-        else create_run(problem, args.out, args.name)
+        else create_run(problem, args.out, args.name, lock=True)
     )
     console.print(f"run folder: {run.run_dir}")
     if problem.config.database.islands_owned is not None:
@@ -129,18 +172,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"run id: {run.run_id} (islands {problem.config.database.islands_owned}; "
             f"others join with --join {run.run_id})"
         )
-    controller = Controller(problem, run.store, run.run_id, run.run_dir, backend=backend)
-    summary = _drive(controller, None)
-    print_summary(summary, console)
-    return 0
+    controller = Controller(problem, run.store, run.run_id, run.run_dir, backend=ready.backend)
+    summary, code = _drive(controller, None, console)
+    print_summary(summary, console, offline=_is_offline(problem.config))
+    return _exit_code(summary, code)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from evolve.controller import Controller
+    from evolve.preflight import preflight
     from evolve.report.live import print_summary
     from evolve.runs import open_run
 
-    run = open_run(args.run)
+    # The run's lock (one controller per run folder) is held until this process ends.
+    run = open_run(args.run, args.database, lock=True)
     console = _console()
     counters = run.store.counters(run.run_id)
     budget = run.problem.config.budget.iterations
@@ -150,12 +195,26 @@ def cmd_resume(args: argparse.Namespace) -> int:
             f"budget {budget}); pass --iterations N to run N more"
         )
         return 0
+    ready = preflight(run.problem.config, run.problem.sources, run.problem.directory)
     _offline_notice(run.problem, console)
+    _isolation_warning()
     console.print(f"resuming {run.run_dir} at iteration {counters.iterations}")
-    controller = Controller(run.problem, run.store, run.run_id, run.run_dir)
-    summary = _drive(controller, args.iterations)
-    print_summary(summary, console)
-    return 0
+    controller = Controller(run.problem, run.store, run.run_id, run.run_dir, backend=ready.backend)
+    summary, code = _drive(controller, args.iterations, console)
+    print_summary(summary, console, offline=_is_offline(run.problem.config))
+    return _exit_code(summary, code)
+
+
+def _exit_code(summary: Any, code: int) -> int:
+    """A signal's code; else 3 when the run gave up on its model (status failed, the
+    diagnosis also as one line on stderr), else 0."""
+    from evolve.progress import RunStatus
+
+    if code or summary.status != RunStatus.FAILED:
+        return code
+    print(f"error: llm.models: {safe_text.line(summary.stop_reason, safe_text.TEXT_CHARS)}",
+          file=sys.stderr)
+    return EXIT_RUN_FAILED
 
 
 # ---------------------------------------------------------------- eval / problems
@@ -167,32 +226,48 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     problem = load_problem(args.problem, args.config, args.overrides)
     candidate = Path(args.candidate)
-    if not candidate.is_file():
-        raise UserError("candidate file not found", str(candidate))
     cfg = problem.config
-    result = evaluate_file_once(
-        problem_dir=problem.directory,
-        evaluator=cfg.evaluator,
-        args=dict(cfg.evaluator_args),
-        candidate_path=candidate.resolve(),
-        timeout_s=cfg.constraints.timeout_s,
-        preload=list(cfg.preload),
-        seed=cfg.seed,
-    )
+    files: dict[str, str] | None = None
+    if candidate.is_dir():  # a folder program, checked as the problem's own are
+        from evolve.codebase import read_program_folder
+
+        files = read_program_folder(candidate, cfg.languages)
+    elif not candidate.is_file():
+        raise UserError("candidate file or folder not found", str(candidate))
+    _isolation_warning()
+    with problem.sources.blame():
+        result = evaluate_file_once(
+            problem_dir=problem.directory,
+            evaluator=cfg.evaluator,
+            args=dict(cfg.evaluator_args),
+            candidate_path=candidate.resolve(),
+            timeout_s=cfg.constraints.timeout_s,
+            preload=list(cfg.preload),
+            seed=cfg.seed,
+            files=files,
+            build=dataclasses.asdict(cfg.build),
+        )
+    # Reasons, metric names and artifacts hold candidate-written text: control
+    # characters removed, never read as markup (evolve.safe_text).
     if args.json:
-        print(json.dumps(result.to_dict(), default=float))
+        print(json.dumps(safe_text.clean_json(result.to_dict()), default=float))
         return 0
     console = _console()
-    # Reasons, metric names and artifacts may hold candidate-written text: never markup.
-    status = "[green]valid[/]" if result.valid else f"[red]invalid[/]: {escape(result.reason)}"
-    console.print(f"{escape(str(candidate))}: {status}")
+    status = "[green]valid[/]" if result.valid else f"[red]invalid[/]: {safe_text.terminal(result.reason)}"
+    console.print(f"{safe_text.terminal(candidate, one_line=True)}: {status}")
     console.print(f"score: {result.score:.6g}")
-    for key, value in sorted(result.metrics.items()):
+    if result.compatibility_mode:
+        from evolve.evaluation.types import COMPATIBILITY_NOTE
+
+        console.print(f"[yellow]{COMPATIBILITY_NOTE}[/] (the evaluator ran in its process)")
+    for key, value in safe_text.bounded(result.metrics).items():
         shown = f"{value:.6g}" if isinstance(value, float) else str(value)
         console.print(f"  {escape(key)}: {escape(shown)}")
-    for name, text in result.artifacts.items():
+    for name, text in safe_text.bounded(result.artifacts, value_chars=safe_text.CODE_CHARS).items():
         console.print(f"[bold]{escape(name)}[/]")
         console.print(text, markup=False)
+    for note in result.run_notes:
+        console.print(f"[yellow]note:[/] {safe_text.terminal(note)}")
     return 0
 
 
@@ -207,9 +282,18 @@ def cmd_problems(args: argparse.Namespace) -> int:
         return 0
     for folder in folders:
         info = summary_of(folder)
-        rel = folder.relative_to(root.parent) if root.parent in folder.parents else folder
-        console.print(f"[bold]{rel}[/]  ({info['evaluator']})  {info['summary']}", soft_wrap=True)
+        console.print(
+            f"[bold]{escape(_from_here(folder))}[/]  ({escape(str(info['evaluator']))})  "
+            f"{escape(str(info['summary']))}"
+        )
     return 0
+
+
+def _from_here(path: Path) -> str:
+    """``path`` as one can type it from the current folder (relative unless that is longer)."""
+    absolute = str(path.resolve())
+    relative = os.path.relpath(absolute)
+    return relative if len(relative) <= len(absolute) else absolute
 
 
 # ---------------------------------------------------------------- config
@@ -226,25 +310,36 @@ def cmd_config_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _effective(args: argparse.Namespace) -> Any:
-    from evolve.config import load_config
+def _effective(args: argparse.Namespace) -> tuple[Any, Any, Path | None]:
+    """The merged config, the layers it came from, and the problem folder (if given)."""
+    from evolve.config import config_layers, merge_layers
     from evolve.problem import load_problem
 
     if args.problem:
-        return load_problem(args.problem, args.config, args.overrides).config
-    return load_config(None, config_path=args.config, overrides=args.overrides)
+        problem = load_problem(args.problem, args.config, args.overrides)
+        return problem.config, problem.sources, problem.directory
+    layers = config_layers(None, config_path=args.config, overrides=args.overrides)
+    return merge_layers(layers), layers, None
 
 
 def cmd_config_show(args: argparse.Namespace) -> int:
     from evolve.config import to_dict
 
-    print(yaml.safe_dump(to_dict(_effective(args)), sort_keys=False), end="")
+    print(yaml.safe_dump(to_dict(_effective(args)[0]), sort_keys=False), end="")
     return 0
 
 
 def cmd_config_validate(args: argparse.Namespace) -> int:
-    _effective(args)
-    _console().print("configuration is valid")
+    from evolve.preflight import preflight
+
+    config, sources, directory = _effective(args)
+    ready = preflight(config, sources, directory)  # exactly what `evolve run` checks
+    console = _console()
+    console.print("configuration is valid")
+    for line in ready.checked:
+        console.print(f"  checked: {line}")
+    if directory is None:
+        console.print("  (give the problem folder to check its evaluator and arguments too)")
     return 0
 
 
@@ -253,15 +348,13 @@ def cmd_config_validate(args: argparse.Namespace) -> int:
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from evolve.database.migrations import upgrade_database
-    from evolve.runs import RUN_FILE, resolve_run_dir
+    from evolve.run_folder import RUN_FILE, database_url, read_run_file
+    from evolve.runs import resolve_run_dir
 
     target = str(args.target)
     if (Path(target) / RUN_FILE).is_file() or Path(target).name == RUN_FILE:
-        run_file = resolve_run_dir(target) / RUN_FILE
-        try:
-            target = json.loads(run_file.read_text(encoding="utf-8"))["database_url"]
-        except (ValueError, KeyError) as exc:
-            raise UserError(f"damaged run file ({exc})", str(run_file)) from None
+        run_dir = resolve_run_dir(target)  # only the folder's own database, never elsewhere
+        target = database_url(run_dir, read_run_file(run_dir))
     report = upgrade_database(target)
     if report.changed:
         _console().print(
@@ -309,11 +402,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--iterations", type=_count, help="run this many more iterations (default: up to the run's budget)"
     )
+    p.add_argument(
+        "--database",
+        metavar="URL",
+        help="the run's database when it is not inside the run folder (e.g. a shared PostgreSQL)",
+    )
     p.set_defaults(handler=cmd_resume)
 
-    p = sub.add_parser("eval", help="score one candidate file with a problem's evaluator")
+    p = sub.add_parser("eval", help="score one candidate file or folder with a problem's evaluator")
     p.add_argument("problem", help="problem folder (holds problem.yaml)")
-    p.add_argument("candidate", help="program file to score (runs in the sandbox)")
+    p.add_argument("candidate", help="program file or folder to score (runs in the sandbox)")
     _add_overrides(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_eval)
@@ -343,9 +441,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="URL_OR_RUN", help="database URL, SQLite file, or run folder")
     p.set_defaults(handler=cmd_db_upgrade)
 
+    from evolve.importers.cli import add_import_command
     from evolve.report.commands import add_report_commands
+    from evolve.tune_cli import add_tune_command
 
     add_report_commands(sub)
+    add_tune_command(sub, _drive)
+    add_import_command(sub)
     return parser
 
 
@@ -360,7 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
 

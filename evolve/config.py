@@ -16,7 +16,9 @@ from typing import Any, Literal, Union
 
 import yaml
 
-from evolve.errors import UserError
+from evolve.config_sources import ConfigLayers
+from evolve.errors import UserError, did_you_mean
+from evolve.languages import check_overrides
 
 
 @dataclass
@@ -34,6 +36,17 @@ class Constraints:
 
 
 @dataclass
+class BuildConfig:
+    """A compile step for folder programs, run in the sandbox before each evaluation."""
+
+    command: list[str] = field(default_factory=list)  # argv, e.g. [make] (empty: no build)
+    timeout_s: float = 120.0
+    output_chars: int = 20_000  # compiler output kept (shown to the model when it fails)
+    max_processes: int = 64  # compilers start subprocesses (cc1, as, ld, make's jobs)
+    memory_mb: int = 4096  # address space of each build process
+
+
+@dataclass
 class ModelConfig:
     name: str
     # "openai" | "litellm" | "offline" (the mutation engine as a model), a name registered
@@ -45,6 +58,9 @@ class ModelConfig:
     price_in_per_mtok: float | None = None  # USD per million prompt tokens (overrides the table)
     price_out_per_mtok: float | None = None
     temperature: float | None = None
+    # The provider's own settings, passed to its factory as keyword arguments and checked
+    # against its signature (e.g. a third-party backend's region).
+    args: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -54,6 +70,14 @@ class BanditConfig:
     exploration: float = 1.0  # weight of the UCB exploration bonus
     cost_weight: float = 0.5  # 0: ignore cost; 1: divide the UCB value by the relative cost
     reward_clip: float = 0.05  # relative improvement over the parent that earns the full reward 1
+
+
+@dataclass
+class TranscriptsConfig:
+    """Every call's prompt and raw answer, kept in the store (evolve.llm.transcript)."""
+
+    enabled: bool = True
+    max_chars: int = 200_000  # per text (each prompt message, the answer): head and tail kept
 
 
 @dataclass
@@ -69,6 +93,32 @@ class LLMConfig:
         "weighted"  # how an ensemble picks a model per call: weighted | ucb | module:attr
     )
     bandit: BanditConfig = field(default_factory=BanditConfig)
+    transcripts: TranscriptsConfig = field(default_factory=TranscriptsConfig)
+    # A run stops (status failed, exit code 3) once this many answers in a row produced no
+    # candidate (edit failed or call failed); 0 = never.
+    stop_after_unusable: int = 20
+    continue_cut_answers: bool = True  # one "continue" request for an answer cut at max_tokens
+
+
+@dataclass
+class SelectorSpec:
+    """One parent-selection strategy of ``database.parent_selection`` and its share."""
+
+    name: str  # a registered selector (explore, exploit, elite, pareto) or "module:attr"
+    weight: float = 1.0  # relative: each draw picks a selector with probability weight / sum
+    args: dict[str, Any] = field(default_factory=dict)  # the selector's own settings
+
+
+@dataclass
+class PluginSpec:
+    """A plug-in named by registry name or "module:attr", with its own settings."""
+
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+def default_parent_selection() -> list[SelectorSpec]:
+    return [SelectorSpec("explore", 0.2), SelectorSpec("exploit", 0.7), SelectorSpec("elite", 0.1)]
 
 
 @dataclass
@@ -80,15 +130,14 @@ class DatabaseConfig:
     feature_dimensions: list[str] = field(default_factory=lambda: ["complexity", "diversity"])
     feature_bins: int = 8
     archive_size: int = 50
-    exploration_ratio: float = 0.2
-    exploitation_ratio: float = 0.7
-    elite_ratio: float = 0.1
-    pareto_ratio: float = 0.0  # parent from the island's per-instance Pareto fronts (GEPA)
+    # How each iteration picks its parent on its island: one selector per draw, chosen by
+    # weight (see evolve/search/selectors.py; "pareto" is the per-instance fronts of GEPA).
+    parent_selection: list[SelectorSpec] = field(default_factory=default_parent_selection)
     num_top_inspirations: int = 2
     num_diverse_inspirations: int = 2
     num_failures: int = 2
     # Several controllers on one run (shared PostgreSQL database): the islands this one
-    # works on; None = all. See evolve/database/shared_islands.py and docs/scale_out.md.
+    # works on; None = all. See evolve/search/shared.py and docs/scale_out.md.
     islands_owned: list[int] | None = None
 
 
@@ -97,6 +146,9 @@ class PromptConfig:
     mode: Literal["diff", "rewrite"] = "diff"
     rewrite_every: int = 0  # every N-th iteration asks for a full-block rewrite (0: never)
     include_artifacts: bool = True
+    # Folder programs: characters of files a prompt shows. EVOLVE-BLOCKs are always shown
+    # whole; the lines around them and the context files share what is left.
+    file_chars: int = 16_000
 
 
 @dataclass
@@ -119,6 +171,9 @@ class EvaluationConfig:
         0.0  # ray executor: GPUs each evaluation task requests (e.g. 1 for kernels)
     )
     start_timeout_s: float = 600.0  # ray executor: longest wait for a worker with those resources
+    # The executor's own settings, passed to its factory as keyword arguments and checked
+    # against its signature (e.g. a third-party executor's queue).
+    args: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -164,11 +219,31 @@ class ExplorationConfig:
 
 
 @dataclass
+class TuneConfig:
+    """Autotuning inside the loop: a black-box optimizer tunes the literals of programs."""
+
+    enabled: bool = False
+    # Which programs get a study: "island_best" (each island's best when it is new and
+    # untuned) or "best" (the run's best when it is new and untuned).
+    targets: Literal["island_best", "best"] = "island_best"
+    trials: int = 20  # evaluated trials per tuned program
+    # An Optuna sampler by registry name (tpe, cmaes, random, nsga2, nsga3) or module:attr.
+    sampler: PluginSpec = field(default_factory=lambda: PluginSpec("tpe"))
+    objectives: Literal["score", "instances"] = "score"  # instances: one objective each
+    max_parameters: int = 32  # literals tuned per program (annotated first, then in order)
+    share: float = 0.5  # of evaluation.workers, running trials at once (at least one)
+
+
+@dataclass
 class SearchConfig:
     novelty: NoveltyConfig = field(default_factory=NoveltyConfig)
     scratchpad: ScratchpadConfig = field(default_factory=ScratchpadConfig)
     exploration: ExplorationConfig = field(default_factory=ExplorationConfig)
     retry_failed_edit: bool = False  # ask again at once, with the fix prompt, when an edit fails
+    tune: TuneConfig = field(default_factory=TuneConfig)
+    # More search hooks by registry name or "module:attr", each with its own args
+    # (see evolve/search/hooks.py); they run after the built-in ones above.
+    hooks: list[PluginSpec] = field(default_factory=list)
 
 
 @dataclass
@@ -182,6 +257,9 @@ class Config:
     hints: list[Hint] = field(default_factory=list)
     constraints: Constraints = field(default_factory=Constraints)
     preload: list[str] = field(default_factory=lambda: ["numpy"])
+    # folder programs: file pattern -> language (the comment syntax of its markers)
+    languages: dict[str, str] = field(default_factory=dict)
+    build: BuildConfig = field(default_factory=BuildConfig)
     # run
     seed: int = 0
     out: str = "runs"
@@ -262,12 +340,57 @@ def build(cls: Any, data: dict[str, Any], where: str = "") -> Any:
     for key, value in data.items():
         path = f"{where}.{key}" if where else str(key)
         if key not in names:
-            raise UserError(f"unknown key (known: {', '.join(sorted(names))})", path)
+            moved = MOVED_KEYS.get(f"{cls.__name__}.{key}")
+            if moved is not None:
+                raise UserError(f"this key was replaced by {moved}", path)
+            raise UserError(f"unknown key{did_you_mean(key, names)} (known: "
+                            f"{', '.join(sorted(names))})", path)
         kwargs[key] = _convert(value, hints[key], path)
     try:
         return cls(**kwargs)
     except TypeError as exc:  # a required field is missing
         raise UserError(str(exc).split(".__init__() ")[-1], where or cls.__name__) from None
+
+
+_SELECTION_EXAMPLE = (
+    "database.parent_selection, a weighted list such as [{name: explore, weight: 0.2}, "
+    "{name: exploit, weight: 0.7}, {name: elite, weight: 0.1}, {name: pareto, weight: 0.3}]"
+)
+# Keys of earlier versions (schema class.key -> what replaced it), named in the error.
+MOVED_KEYS = {
+    f"DatabaseConfig.{key}": _SELECTION_EXAMPLE
+    for key in ("exploration_ratio", "exploitation_ratio", "elite_ratio", "pareto_ratio")
+}
+_RATIO_SELECTORS = (
+    ("exploration_ratio", "explore", 0.2),
+    ("exploitation_ratio", "exploit", 0.7),
+    ("elite_ratio", "elite", 0.1),
+    ("pareto_ratio", "pareto", 0.0),
+)
+
+
+def migrate_stored(data: dict[str, Any]) -> dict[str, Any]:
+    """A stored run's configuration in today's schema (runs keep working after a change).
+
+    Parent-selection ratios (up to version 0.1) become ``database.parent_selection``.
+    """
+    database = data.get("database")
+    if not isinstance(database, dict) or not any(k in database for k, _, _ in _RATIO_SELECTORS):
+        return data
+    database = dict(database)
+    selection = []
+    for key, name, default in _RATIO_SELECTORS:
+        weight = database.pop(key, default)
+        if weight:
+            selection.append({"name": name, "weight": weight, "args": {}})
+    database["parent_selection"] = selection
+    return {**data, "database": database}
+
+
+def config_from_stored(data: dict[str, Any]) -> Config:
+    """The :class:`Config` of a stored run, migrated from an older schema if needed."""
+    config: Config = build(Config, migrate_stored(data))
+    return config
 
 
 def to_dict(config: Any) -> dict[str, Any]:
@@ -353,19 +476,36 @@ def load_config(
     overrides: list[str] | tuple[str, ...] = (),
 ) -> Config:
     """Merge defaults < problem.yaml < config file < --set and validate."""
-    layers: list[tuple[dict[str, Any], str]] = []
+    return merge_layers(config_layers(problem_data, problem_source, config_path, overrides))
+
+
+def config_layers(
+    problem_data: dict[str, Any] | None = None,
+    problem_source: str = "problem.yaml",
+    config_path: Path | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+) -> ConfigLayers:
+    """The layers above the defaults, lowest first, each with the source it came from."""
+    layers = ConfigLayers()
     if problem_data:
-        layers.append((problem_data, problem_source))
+        layers.add(problem_data, problem_source)
     if config_path is not None:
-        layers.append((read_yaml(config_path), str(config_path)))
+        layers.add(read_yaml(config_path), str(config_path))
     for item in overrides:
-        layers.append((parse_set(item), f"--set {item}"))
+        layers.add(parse_set(item), f"--set {item}")
+    return layers
+
+
+def merge_layers(layers: ConfigLayers) -> Config:
+    """Check each layer on its own, merge them over the defaults, validate the result
+    (errors name the layer that set the offending key)."""
     merged: dict[str, Any] = to_dict(Config())
-    for data, source in layers:
+    for data, source in layers.items:
         _check_source(data, source)
         merged = deep_merge(merged, data)
     config: Config = build(Config, merged)
-    validate_semantics(config)
+    with layers.blame():
+        validate_semantics(config)
     return config
 
 
@@ -374,18 +514,14 @@ def validate_semantics(config: Config) -> None:
     db = config.database
     if db.num_islands < 1:
         raise UserError("must be at least 1", "database.num_islands")
-    ratios = db.exploration_ratio + db.exploitation_ratio + db.elite_ratio + db.pareto_ratio
-    if min(db.exploration_ratio, db.exploitation_ratio, db.elite_ratio, db.pareto_ratio) < 0:
-        raise UserError("sampling ratios must not be negative", "database")
-    if abs(ratios - 1.0) > 1e-6:
-        raise UserError(
-            "exploration_ratio + exploitation_ratio + elite_ratio + pareto_ratio must sum to 1"
-            f" (got {ratios:g})",
-            "database",
-        )
+    if not db.parent_selection:
+        raise UserError("must list at least one selector", "database.parent_selection")
+    for i, spec in enumerate(db.parent_selection):
+        if spec.weight < 0:
+            raise UserError("must not be negative", f"database.parent_selection[{i}].weight")
+    if sum(spec.weight for spec in db.parent_selection) <= 0:
+        raise UserError("the weights must not all be 0", "database.parent_selection")
     if db.islands_owned is not None:
-        from evolve.database.shared_islands import check_islands_owned
-
         check_islands_owned(db.islands_owned, db.num_islands)
     if db.feature_bins < 1:
         raise UserError("must be at least 1", "database.feature_bins")
@@ -397,14 +533,35 @@ def validate_semantics(config: Config) -> None:
         raise UserError("must be positive", "evaluation.start_timeout_s")
     if config.llm.concurrency < 1:
         raise UserError("must be at least 1", "llm.concurrency")
+    if config.llm.stop_after_unusable < 0:
+        raise UserError("must not be negative (0 = never stop)", "llm.stop_after_unusable")
+    if config.llm.transcripts.max_chars < 1000:
+        raise UserError("must be at least 1000", "llm.transcripts.max_chars")
     for i, model in enumerate(config.llm.models):
         if model.weight <= 0:
             raise UserError("must be positive", f"llm.models[{i}].weight")
     _validate_search(config)
+    _validate_program(config)
     for key in ("iterations", "evaluations", "usd", "wall_time_s"):
         value = getattr(config.budget, key)
         if value is not None and value < 0:
             raise UserError("must not be negative", f"budget.{key}")
+
+
+def _validate_program(config: Config) -> None:
+    for pattern, language in config.languages.items():
+        if not isinstance(language, str):
+            raise UserError(f"expected a language name, got {language!r}",
+                            f"languages.{pattern}")
+    unknown = check_overrides(config.languages)
+    if unknown:
+        raise UserError(unknown, "languages")
+    build = config.build
+    if build.timeout_s <= 0 or build.output_chars < 0 or build.max_processes < 0:
+        raise UserError("timeout_s must be positive; output_chars and max_processes not "
+                        "negative", "build")
+    if config.prompt.file_chars < 0:
+        raise UserError("must not be negative", "prompt.file_chars")
 
 
 def _validate_search(config: Config) -> None:
@@ -434,8 +591,26 @@ def _validate_search(config: Config) -> None:
             "stall_iterations must be at least 1 and climb_window not negative",
             "search.exploration",
         )
+    tune = config.search.tune
+    if tune.trials < 1 or tune.max_parameters < 1:
+        raise UserError("trials and max_parameters must be at least 1", "search.tune")
+    if not 0.0 < tune.share <= 1.0:
+        raise UserError("must be in (0, 1]", "search.tune.share")
     bandit = config.llm.bandit
     if bandit.reward_clip <= 0 or bandit.exploration < 0 or bandit.cost_weight < 0:
         raise UserError(
             "reward_clip must be positive; exploration and cost_weight not negative", "llm.bandit"
         )
+
+
+def check_islands_owned(owned: list[int], num_islands: int) -> list[int]:
+    """Validated, sorted island indexes (UserError naming database.islands_owned)."""
+    where = "database.islands_owned"
+    if not owned:
+        raise UserError("must list at least one island", where)
+    if len(set(owned)) != len(owned):
+        raise UserError(f"lists an island twice: {owned}", where)
+    outside = [i for i in owned if not 0 <= i < num_islands]
+    if outside:
+        raise UserError(f"islands {outside} do not exist (num_islands is {num_islands})", where)
+    return sorted(owned)

@@ -1,76 +1,46 @@
-"""The evolution loop: sample, prompt, ask, edit, check, evaluate, store.
+"""The evolution loop: plan, propose, screen, score, commit.
 
 Many iterations are in flight at once (asyncio): LLM calls overlap evaluations, which run
-in worker processes. Every finished iteration is committed to the store in one
-transaction together with the counters that budgets read, so a crash or Ctrl-C loses at
-most the iterations still in flight, and resume redoes exactly those.
+in worker processes. Every iteration ends in one ledger entry (an
+:class:`~evolve.database.ledger.Attempt`) committed to the store in one transaction
+together with the counters that budgets read, so a crash or Ctrl-C loses at most the
+iterations still in flight, and resume redoes exactly those.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import dataclass
+import dataclasses
 from pathlib import Path
-from typing import Protocol
 
 from evolve.budget import Budget
-from evolve.database.records import (
-    LLMCallRecord,
-    ProgramRecord,
-    RunCounters,
-    call_counters,
-    calls_counters,
-    new_id,
-)
-from evolve.database.sampling import ProgramDatabase
-from evolve.database.shared_islands import SharedIslands
+from evolve.database.answers import UnusableStreak, failure_counts, failure_reason, lenient_counts
+from evolve.database.ledger import Attempt, Outcome
+from evolve.database.records import new_id
 from evolve.database.store import Store
-from evolve.edits import apply_response, static_check
-from evolve.errors import UserError
-from evolve.evaluation.executor import EvaluationJob, create_executor
-from evolve.evaluation.types import EvaluationResult
+from evolve.edits import static_check
+from evolve.evaluation.executor import EvaluationJob, Executor, create_executor
+from evolve.evaluation.types import (
+    COMPATIBILITY_EVENT,
+    COMPATIBILITY_NOTE,
+    EvaluationResult,
+)
+from evolve.file_edits import static_check_files
 from evolve.llm import build_backend
-from evolve.llm.base import Completion, GenerationParams, LLMBackend, LLMError
+from evolve.llm.base import ClosableBackend, LLMBackend
 from evolve.llm.failures import FailurePolicy
 from evolve.problem import Problem
-from evolve.prompts import ProgramView, PromptBuilder, PromptContext
-from evolve.search.hooks import SearchHooks
+from evolve.programs import evaluated_program, write_best_program
+from evolve.progress import Progress, ProgressSink, RunStatus, RunSummary
+from evolve.prompts import PromptBuilder
+from evolve.proposal import CUT_OFF_NOTE, Proposal, Proposer
+from evolve.search.hooks import HookServices, Plan, build_hooks
+from evolve.search.population import Population
+from evolve.search.scope import island_scope
+from evolve.seeding import seed_islands
+from evolve.tuning import Evaluate, TuneRequest, build_tuner, tuner_for
 
-# Added to an edit error when the model stopped at max_tokens: the fix prompt then says why.
-CUT_OFF_NOTE = (
-    " (the answer was cut off at the llm.max_tokens limit: answer with a shorter edit,"
-    " only the changed lines)"
-)
-
-
-@dataclass
-class Progress:
-    """A snapshot for live displays."""
-
-    iterations: int
-    iteration_budget: int | None
-    evaluations: int
-    valid: int
-    best_score: float | None
-    usd: float
-    elapsed_s: float
-    evals_per_s: float
-    message: str = ""
-
-
-class ProgressSink(Protocol):
-    def update(self, progress: Progress) -> None: ...
-
-
-@dataclass
-class RunSummary:
-    run_id: str
-    run_dir: Path
-    best: ProgramRecord | None
-    initial_best: float | None
-    counters: RunCounters
-    stop_reason: str
+__all__ = ["CUT_OFF_NOTE", "Controller", "Progress", "ProgressSink", "RunSummary"]
 
 
 class Controller:
@@ -84,143 +54,115 @@ class Controller:
         progress: ProgressSink | None = None,
     ) -> None:
         self.problem = problem
-        self.cfg = problem.config
+        self.cfg = cfg = problem.config
         self.store = store
         self.run_id = run_id
         self.run_dir = run_dir
-        self.backend = backend or build_backend(self.cfg.llm, self.cfg.seed)
+        self.backend = backend or build_backend(cfg.llm, cfg.seed)
         self.progress = progress
-        self.prompts = PromptBuilder(problem.directory)
-        self.db = ProgramDatabase(self.cfg.database, self.cfg.seed)
-        # Sharing the run with other controllers: this one owns only some islands.
-        owned = self.cfg.database.islands_owned
-        self.shared = (
-            SharedIslands(store, run_id, self.db, self.cfg.database, owned)
-            if owned is not None
-            else None
-        )
-        # Pareto parents live in the database; the other search features hook in here.
-        self.search = SearchHooks(
-            self.cfg, store, run_id, self.backend, self.prompts, self.db, problem.description
-        )
-        self.edit_errors: dict[int, str] = {}
-        self.stop_requested = False
-        self.stop_reason = ""
+        prompts = PromptBuilder(problem.directory)
+        self.population = Population(cfg.database, cfg.seed)
+        self.scope = island_scope(store, run_id, self.population, cfg.database)
+        services = HookServices(
+            store, run_id, self.population, self.backend, prompts, cfg.llm, cfg.seed,
+            problem.description,
+        )  # fmt: skip
+        self.hooks = build_hooks(cfg, services)
         self.failures = FailurePolicy()
-        self.budget = Budget(self.cfg.budget.iterations)
+        self.proposer = Proposer(
+            cfg, problem.description, run_id, self.backend, prompts, self.hooks, self.failures,
+            stop_requested=lambda: self.stop is not None,
+        )  # fmt: skip
+        self.edit_errors: dict[int, str] = {}  # an island's last failed edit, for its next prompt
+        self.stop: tuple[RunStatus, str] | None = None  # set once: why the run ends
+        self.budget = Budget(cfg.budget.iterations)
+        self.emit = lambda kind, data: store.add_event(run_id, kind, data)
+        self.tuner = build_tuner(cfg, run_id, self.population, self.scope.islands, self.emit)
+        self.notes: list[str] = []  # evaluators' run notes, each stated once
+        self.compatibility_mode = False  # a score came from the candidate's own process
+        self.unusable = UnusableStreak(cfg.llm.stop_after_unusable)
+        self._reasons_seen: set[str] = set()  # failure reasons already said in the run log
         self._evals_at_start = 0
         self._best_iteration = 0
 
     # ------------------------------------------------------------------ lifecycle
 
     def request_stop(self, reason: str = "stopped by user") -> None:
-        self.stop_requested = True
-        self.stop_reason = self.stop_reason or reason
+        self.stop = self.stop or (RunStatus.STOPPED, reason)
 
-    async def run(self, extra_iterations: int | None = None) -> RunSummary:
-        if self.shared is not None:
-            self.shared.claim()
-        programs = (
-            self.shared.own_programs() if self.shared else list(self.store.programs(self.run_id))
-        )
-        self.db.rebuild(programs)
-        self.search.resume(programs)
-        best = self.db.best()
+    async def run(
+        self, extra_iterations: int | None = None, tune: TuneRequest | None = None
+    ) -> RunSummary:
+        """Run the loop; with ``tune``, only that tuning study (``evolve tune``)."""
+        programs = self.scope.start()
+        self.population.rebuild(programs)
+        self.hooks.resume(programs)
+        if tune is not None:
+            self.tuner = tuner_for(self.cfg, self.run_id, self.population, tune, self.emit)
+        if self.tuner is not None:
+            self.tuner.resume(programs)
+        best = self.population.best()
         self._best_iteration = best.iteration if best is not None else 0
         counters = self.store.counters(self.run_id)
         self._evals_at_start = counters.evaluations
+        self.compatibility_mode = bool(self.store.events(self.run_id, COMPATIBILITY_EVENT))
         self.budget = Budget.for_invocation(self.cfg.budget, counters, extra_iterations)
-        self.store.set_run_status(self.run_id, "running")
+        if tune is not None:
+            self.budget = Budget(None)  # the study's trials are the budget
+        self.store.set_run_status(self.run_id, RunStatus.RUNNING)
         executor = create_executor(self.cfg.evaluation)
         try:
-            first_start = (
-                counters.iterations == 0 or self.shared is not None
-            )  # shared: own islands only
-            if first_start and all(p.origin == "initial" for p in programs):
-                await self._seed(executor, programs)  # also finishes a seeding cut short
-            initial = self.db.best()
-            initial_best = initial.score if initial is not None else None
-            await self._loop(executor)
+            if self.scope.needs_seeding(programs, counters):  # also finishes a cut-short seeding
+                await seed_islands(
+                    self.problem, self.run_id, self.scope.islands, programs,
+                    lambda pid, code, seed, files: self._evaluate(
+                        executor, pid, code, seed, files=files),
+                    self._commit,
+                )  # fmt: skip
+            initial = self.population.best()
+            await self._loop(executor, llm=tune is None)
+        except Exception as exc:  # stored as such: the leaderboard shows which runs failed
+            self.stop = (RunStatus.FAILED, str(exc))
+            raise
         finally:
             executor.shutdown()
-            close = getattr(self.backend, "aclose", None)
-            if close is not None:  # HTTP clients must close inside the running event loop
-                await close()
-            if self.shared is not None:
-                self.shared.release()
-            status = (
-                "stopped"
-                if self.stop_requested and self.stop_reason.startswith("stopped")
-                else "finished"
-            )
+            if isinstance(self.backend, ClosableBackend):  # HTTP clients close inside the loop
+                await self.backend.aclose()
+            self.scope.stop()
+            status = self.stop[0] if self.stop is not None else RunStatus.FINISHED
             self.store.set_run_status(self.run_id, status)
-        best = self.db.best()
+        best = self.population.best()
         if best is not None:
-            (self.run_dir / "best_program.py").write_text(best.code, encoding="utf-8")
+            write_best_program(self.run_dir, best)
+        done = "tuning finished" if tune is not None else "budget reached"
+        status, reason = self.stop or (RunStatus.FINISHED, done)
+        calls = self.store.llm_calls(self.run_id)
         return RunSummary(
             self.run_id,
             self.run_dir,
             best,
-            initial_best,
+            initial.score if initial is not None else None,
             self.store.counters(self.run_id),
-            self.stop_reason or "budget reached",
+            reason,
+            status,
+            list(self.notes),
+            failure_counts(calls),
+            lenient_counts(calls),
+            compatibility_mode=self.compatibility_mode,
         )
-
-    # ------------------------------------------------------------------ seeding
-
-    async def _seed(self, executor: object, stored: list[ProgramRecord]) -> None:
-        """Evaluate the initial programs; several baselines seed different islands.
-
-        A run killed while seeding kept what it committed: baselines already ``stored``
-        are not evaluated again and only islands still without a valid program get a copy.
-        """
-        islands = self.shared.owned if self.shared else list(range(self.cfg.database.num_islands))
-        done = {p.code: p for p in stored if p.origin == "initial" and p.parent_id is None}
-        evaluated: list[ProgramRecord] = []
-        for index, (_name, code) in enumerate(self.problem.initial_programs):
-            if code in done:
-                evaluated.append(done[code])
-                continue
-            island = islands[index % len(islands)]
-            result = await self._evaluate(executor, new_id(), code, seed=index)
-            record = self._record(
-                code, result, parent=None, island=island, iteration=0, origin="initial"
-            )
-            self._commit(record, [])
-            evaluated.append(record)
-        if not any(p.valid for p in evaluated):
-            reasons = "; ".join(
-                f"{n}: {p.reason}" for (n, _), p in zip(self.problem.initial_programs, evaluated)
-            )
-            raise UserError(f"no initial program is valid ({reasons})", str(self.problem.directory))
-        # Islands without a valid baseline start from a copy of the best one (no
-        # re-evaluation); an island holding only an invalid one would never sample a valid parent.
-        seeded = {p.island for p in [*evaluated, *stored] if p.valid}
-        source = max(evaluated, key=lambda p: (p.valid, p.score or 0.0))
-        for island in islands:
-            if island not in seeded:
-                copy = ProgramRecord(
-                    **{
-                        **source.__dict__,
-                        "id": new_id(),
-                        "island": island,
-                        "parent_id": source.id,
-                        "origin": "initial",
-                        "created_at": time.time(),
-                    }
-                )
-                self._commit(copy, [], counters={})
 
     # ------------------------------------------------------------------ the loop
 
     def _budget_left(self) -> bool:
         reason = self.budget.exhausted(self.store.counters(self.run_id))
-        self.stop_reason = self.stop_reason or reason
+        if reason:
+            self.stop = self.stop or (RunStatus.FINISHED, reason)
         return not reason
 
-    async def _loop(self, executor: object) -> None:
+    async def _loop(self, executor: Executor, llm: bool = True) -> None:
+        """Keep ``width`` tasks in flight: tuning trials when the tuner has one to run (it
+        takes at most its share of the workers), else LLM iterations (``llm``)."""
         width = self.cfg.llm.concurrency + self.cfg.evaluation.workers
-        llm_slots = asyncio.Semaphore(self.cfg.llm.concurrency)
         in_flight: set[asyncio.Task[None]] = set()
         launched = 0
         start_iterations = self.store.counters(self.run_id).iterations
@@ -228,16 +170,18 @@ class Controller:
             remaining = None
             if self.budget.iterations is not None:
                 remaining = self.budget.iterations - start_iterations - launched
-            while (
-                not self.stop_requested
-                and len(in_flight) < width
-                and (remaining is None or remaining > 0)
-                and self._budget_left()
-            ):
-                iteration = start_iterations + launched + 1
+            while self.stop is None and len(in_flight) < width and self._budget_left():
+                trial = self.tuner.next_trial(start_iterations + launched) if self.tuner else None
+                if trial is not None and self.tuner is not None:
+                    run = self.tuner.run(trial, self._evaluator(executor), self._commit)
+                    in_flight.add(asyncio.create_task(run))
+                    continue
+                if not llm or (remaining is not None and remaining <= 0):
+                    break
                 launched += 1
                 remaining = None if remaining is None else remaining - 1
-                in_flight.add(asyncio.create_task(self._iteration(iteration, executor, llm_slots)))
+                iteration = start_iterations + launched
+                in_flight.add(asyncio.create_task(self._iteration(iteration, executor)))
             if not in_flight:
                 break
             done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
@@ -249,146 +193,96 @@ class Controller:
                 raise errors[0]  # type: ignore[misc]
             self._report("")
 
-    async def _iteration(
-        self, iteration: int, executor: object, llm_slots: asyncio.Semaphore
-    ) -> None:
-        island = self.shared.next_island() if self.shared else self.db.next_island()
-        parent, inspirations, failures = self.db.sample(island)
-        strategy = self.search.strategy(iteration, self._best_iteration)
-        ctx = self._prompt_context(iteration, island, parent, inspirations, failures)
-        ctx.strategy = strategy.name
-        ctx.scratchpad, ctx.recommendation = self.search.prompt_notes(iteration)
-        params = GenerationParams(
-            temperature=strategy.temperature,
-            max_tokens=self.cfg.llm.max_tokens,
-            timeout_s=self.cfg.llm.timeout_s,
-            seed=self.cfg.seed * 1_000_003 + iteration,
-            context=ctx,
-        )
-        calls: list[LLMCallRecord] = []
-        for attempt in range(self.search.max_attempts):
-            completion = await self._ask(ctx, params, iteration, llm_slots, calls)
-            if completion is None:
-                return
-            calls.append(self._llm_call(completion, iteration))
-            edit = apply_response(parent.code, completion.text, ctx.mode)
-            if not edit.ok and completion.finish_reason == "length":
-                edit.error += CUT_OFF_NOTE
-            # Retry a failed edit once, or resample a near-copy: same parent, the fix prompt says why.
-            decision = await self.search.screen(edit, parent, island, iteration, attempt)
-            if decision.action != "retry":
-                break
-            ctx.edit_error, params.seed = decision.message, (params.seed or 0) + 1
-        if not edit.ok or decision.action == "discard":
-            if not edit.ok:
-                # Never evaluate an unchanged clone: the error goes into the island's next prompt.
-                self.edit_errors[island] = edit.error
-                self.store.add_event(
-                    self.run_id, "edit_failed", {"iteration": iteration, "error": edit.error}
-                )
-            self._store_calls(calls)
-            self.search.on_outcome(parent, None, calls)
-            return
-        self.edit_errors.pop(island, None)
-        child_id = new_id()
-        constraints = self.cfg.constraints
-        reason = static_check(
-            edit.code,
-            constraints.forbidden_imports,
-            constraints.max_changed_lines,
-            edit.changed_lines,
-        )
-        counters: dict[str, float] | None = None  # None: the store counts an evaluation
+    async def _iteration(self, iteration: int, executor: Executor) -> None:
+        # plan: which island, which parent, what the hooks add to the prompt
+        island = self.scope.next_island()
+        sample = self.population.sample_detailed(island)
+        plan = Plan(iteration, island, sample.parent, self._best_iteration)
+        notes = self.hooks.before_prompt(plan)
+        request = self.proposer.request(plan, sample, notes, self.edit_errors.get(island, ""))
+        # propose and screen: ask, parse, let the hooks accept, re-ask or discard
+        proposal = await self.proposer.propose(plan, request)
+        # score: the static gate, then the evaluator
+        attempt = await self._score(plan, proposal, executor)
+        for note in proposal.notes:  # what a backend changed about its requests
+            attempt.event("llm_note", {"iteration": iteration, "note": note})
+        # commit: one ledger entry, then what follows from it
+        self._commit(attempt)
+        self._watch_answers(proposal)
+        if proposal.failure is not None:
+            self.failures.failed(proposal.failure)  # raises once the LLM is clearly unusable
+        await self.hooks.after_outcome(attempt, plan)
+        migration = self.scope.migrate_if_due(new_id)
+        if migration is not None:
+            self._commit(migration)
+
+    def _watch_answers(self, proposal: Proposal) -> None:
+        """The run log says each new reason an answer gave no candidate; the run stops
+        once ``llm.stop_after_unusable`` answers in a row gave none."""
+        for note in proposal.notes:
+            self._report(f"note: {note}")
+            if note not in self.notes:  # the closing summary lists it too
+                self.notes.append(note)
+        edit_error = proposal.edit.error if proposal.edit is not None else ""
+        for call in proposal.calls:
+            reason = failure_reason(call)
+            if proposal.failure is not None and reason.startswith("LLM error"):
+                self._report(f"LLM call failed: {proposal.failure}")
+            elif reason and reason not in self._reasons_seen:
+                self._report(f"answer gave no candidate ({reason}, iteration {call.iteration}): "
+                             f"{edit_error}")
+            self._reasons_seen.add(reason)
+        diagnosis = self.unusable.observe(proposal.calls, edit_error)
+        if diagnosis and self.stop is None:
+            self.stop = (RunStatus.FAILED, f"{diagnosis}; every failed answer: evolve show "
+                                           f"{self.run_dir} --failures")
+            self._report(f"stopping: {diagnosis}")
+
+    async def _score(self, plan: Plan, proposal: Proposal, executor: Executor) -> Attempt:
+        """The iteration's ledger entry: the early outcome, or the scored child."""
+        attempt = Attempt(self.run_id, plan.iteration, Outcome.EVALUATED, calls=proposal.calls)
+        for kind, data in proposal.events:
+            attempt.event(kind, data)
+        if proposal.outcome is Outcome.EDIT_FAILED and proposal.edit is not None:
+            # Never evaluate an unchanged clone: the error goes into the island's next prompt.
+            self.edit_errors[plan.island] = proposal.edit.error
+        if proposal.outcome is not None or proposal.edit is None:
+            attempt.outcome = proposal.outcome or Outcome.STOPPED
+            return attempt
+        self.edit_errors.pop(plan.island, None)
+        edit, constraints, child_id = proposal.edit, self.cfg.constraints, new_id()
+        if edit.files:
+            reason = static_check_files(
+                plan.parent.files, edit.files, constraints.forbidden_imports,
+                constraints.max_changed_lines, edit.changed_lines, self.cfg.languages,
+            )  # fmt: skip
+        else:
+            reason = static_check(
+                edit.code, constraints.forbidden_imports, constraints.max_changed_lines,
+                edit.changed_lines,
+            )  # fmt: skip
         if reason:
             result = EvaluationResult.invalid(f"static check: {reason}")
-            counters = calls_counters(calls, iterations=1, invalid=1)
+            attempt.outcome = Outcome.REJECTED
         else:
-            result = await self._evaluate(executor, child_id, edit.code, seed=iteration)
-        record = self._record(
-            edit.code,
-            result,
-            parent=parent,
-            island=island,
-            iteration=iteration,
-            origin="llm",
-            program_id=child_id,
-            model=calls[-1].model,
-            changed_lines=edit.changed_lines,
-        )
-        for call in calls:
-            call.program_id = child_id
-        self._commit(record, calls, counters)
-        self.search.on_outcome(parent, record, calls)
-        self._migrate_if_due()
-        await self.search.maybe_summarize(iteration)
+            result = await self._evaluate(
+                executor, child_id, edit.code, plan.iteration, files=edit.files)
+        child = evaluated_program(
+            self.run_id, child_id, edit.code, result, island=plan.island, origin="llm",
+            parent=plan.parent, iteration=plan.iteration, model=proposal.calls[-1].model,
+            changed_lines=edit.changed_lines, files=edit.files,
+        )  # fmt: skip
+        attempt.programs.append(child)
+        return attempt
 
-    async def _ask(
-        self,
-        ctx: PromptContext,
-        params: GenerationParams,
-        iteration: int,
-        llm_slots: asyncio.Semaphore,
-        earlier: list[LLMCallRecord],
-    ) -> Completion | None:
-        """One answer, or None once a failure (and the iteration's earlier answers) is recorded."""
-        messages = self.prompts.render(ctx)
-        async with llm_slots:
-            if self.stop_requested:
-                self._store_calls(earlier)
-                return None
-            started = time.monotonic()
-            try:
-                completion = await self.backend.complete(messages, params)
-            except LLMError as exc:
-                self._store_calls(earlier, iterations=0)
-                self._on_llm_failure(exc, iteration, time.monotonic() - started)
-                return None
-        self.failures.succeeded()
-        return completion
-
-    def _store_calls(self, calls: list[LLMCallRecord], iterations: int = 1) -> None:
-        """Calls that produced no stored program; the iteration is counted once, with the last."""
-        for index, call in enumerate(calls):
-            extra = iterations if index == len(calls) - 1 else 0
-            self.store.add_llm_call(call, counters=call_counters(call, iterations=extra))
-
-    # ------------------------------------------------------------------ helpers
-
-    def _prompt_context(
-        self,
-        iteration: int,
-        island: int,
-        parent: ProgramRecord,
-        inspirations: list[ProgramRecord],
-        failures: list[ProgramRecord],
-    ) -> PromptContext:
-        every = self.cfg.prompt.rewrite_every
-        mode = "rewrite" if every and iteration % every == 0 else self.cfg.prompt.mode
-        artifacts = self.cfg.prompt.include_artifacts
-        parent_view = ProgramView.from_record(parent, include_artifacts=artifacts)
-        return PromptContext(
-            description=self.problem.description,
-            parent=parent_view,
-            inspirations=[ProgramView.from_record(p, artifacts) for p in inspirations],
-            failures=[ProgramView.from_record(p, artifacts) for p in failures],
-            hints=self._released_hints(iteration),
-            edit_error=self.edit_errors.get(island, ""),
-            mode=mode,
-            max_changed_lines=self.cfg.constraints.max_changed_lines,
-        )
-
-    def _released_hints(self, iteration: int) -> list[str]:
-        stagnation = iteration - self._best_iteration
-        return [
-            h.text
-            for h in self.cfg.hints
-            if iteration >= h.after_iterations
-            and (h.on_stagnation is None or stagnation >= h.on_stagnation)
-        ]
+    def _evaluator(self, executor: Executor) -> Evaluate:
+        return lambda pid, code, seed: self._evaluate(executor, pid, code, seed)
 
     async def _evaluate(
-        self, executor: object, program_id: str, code: str, seed: int
+        self, executor: Executor, program_id: str, code: str, seed: int,
+        files: dict[str, str] | None = None,
     ) -> EvaluationResult:
+        """``files``: a folder program's files (``code`` is their combined text)."""
         cfg = self.cfg
         job = EvaluationJob(
             program_id=program_id,
@@ -399,121 +293,43 @@ class Controller:
             timeout_s=cfg.constraints.timeout_s,
             seed=cfg.seed * 7919 + seed,
             preload=list(cfg.preload),
+            files=dict(files or {}),
+            build=dataclasses.asdict(cfg.build) if files and cfg.build.command else None,
         )
-        return await executor.evaluate(job)  # type: ignore[attr-defined, no-any-return]
+        result = await executor.evaluate(job)
+        for note in result.run_notes:
+            if note not in self.notes:  # a fact about the set-up: said once per run
+                self.notes.append(note)
+                self._report(f"note: {note}")
+        if result.compatibility_mode and not self.compatibility_mode:
+            self.compatibility_mode = True  # stored once: every view of the run says it
+            self.store.add_event(self.run_id, COMPATIBILITY_EVENT, {"note": COMPATIBILITY_NOTE})
+            self._report(f"note: {COMPATIBILITY_NOTE}")
+        return result
 
-    def _record(
-        self,
-        code: str,
-        result: EvaluationResult,
-        parent: ProgramRecord | None,
-        island: int,
-        iteration: int,
-        origin: str,
-        program_id: str | None = None,
-        model: str = "",
-        changed_lines: int = 0,
-    ) -> ProgramRecord:
-        return ProgramRecord(
-            id=program_id or new_id(),
-            run_id=self.run_id,
-            code=code,
-            parent_id=parent.id if parent else None,
-            island=island,
-            generation=parent.generation + 1 if parent else 0,
-            iteration=iteration,
-            valid=result.valid,
-            score=result.score if result.valid else None,
-            metrics=result.metrics,
-            instances=result.instances,
-            holdout=result.holdout,
-            artifacts=result.artifacts,
-            reason=result.reason,
-            features={},
-            origin=origin,
-            model=model,
-            changed_lines=changed_lines,
-            eval_s=float(result.metrics.get("eval_s", 0.0)),
-            created_at=time.time(),
-        )
-
-    def _commit(
-        self,
-        record: ProgramRecord,
-        calls: list[LLMCallRecord],
-        counters: dict[str, float] | None = None,
-    ) -> None:
-        best_before = self.db.best()
-        self.db.add(record)
-        self.store.add_program(record, calls, counters=counters)
-        best = self.db.best()
-        before = (
-            best_before.score if best_before is not None and best_before.score is not None else None
-        )
+    def _commit(self, attempt: Attempt) -> None:
+        """Index the entry's programs, write the entry, report a new best."""
+        if not (attempt.programs or attempt.calls or attempt.events):
+            return  # e.g. stopped before its first call: nothing happened
+        best_before = self.population.best()
+        for program in attempt.programs:
+            self.population.add(program)  # before storing: it fills in the feature values
+        self.store.commit(attempt)
+        best = self.population.best()
+        if best is None or best.score is None or attempt.program is None:
+            return
+        before = best_before.score if best_before is not None else None
         # Float noise (the same program scored twice) is not progress.
-        improved = before is None or (
-            best is not None
-            and best.score is not None
-            and best.score > before + 1e-9 * max(1.0, abs(before))
-        )
-        if best is not None and best.score is not None and improved:
-            self._best_iteration = record.iteration
-            message = (
-                f"new best {best.score:.6g} (iteration {record.iteration}, island {record.island})"
-            )
-            self._report(message)
-
-    def _migrate_if_due(self) -> None:
-        if self.shared is not None:
-            self.shared.migrate_if_due(new_id)  # pulls elites from other controllers' islands too
-            return
-        if not self.db.should_migrate():
-            return
-        copies = self.db.migrate(new_id)
-        for copy in copies:
-            copy.run_id = self.run_id
-            self.store.add_program(copy, [])
-        self.store.add_event(self.run_id, "migration", {"copies": len(copies)})
-
-    def _llm_call(
-        self, completion: Completion, iteration: int, ok: bool = True, error: str = ""
-    ) -> LLMCallRecord:
-        return LLMCallRecord(
-            run_id=self.run_id,
-            program_id=None,
-            iteration=iteration,
-            model=completion.model,
-            prompt_tokens=completion.prompt_tokens,
-            completion_tokens=completion.completion_tokens,
-            cost_usd=completion.cost_usd,
-            latency_s=completion.latency_s,
-            ok=ok,
-            error=error,
-            created_at=time.time(),
-        )
-
-    def _on_llm_failure(self, exc: LLMError, iteration: int, latency: float) -> None:
-        failed = Completion(
-            text="",
-            model=getattr(exc, "model", "") or "",
-            prompt_tokens=int(getattr(exc, "prompt_tokens", 0)),
-            completion_tokens=int(getattr(exc, "completion_tokens", 0)),
-            cost_usd=float(getattr(exc, "cost_usd", 0.0)),  # e.g. billed empty answers
-            latency_s=latency,
-        )
-        call = self._llm_call(failed, iteration, ok=False, error=str(exc))  # "kind: message"
-        self.store.add_llm_call(call, counters=call_counters(call, iterations=1))
-        self.store.add_event(
-            self.run_id, "llm_failed", {"iteration": iteration, "kind": exc.kind, "error": str(exc)}
-        )
-        self.failures.failed(exc)
-        self._report(f"LLM call failed: {exc.kind}")
+        if before is None or best.score > before + 1e-9 * max(1.0, abs(before)):
+            self._best_iteration = attempt.iteration
+            where = f"iteration {attempt.iteration}, island {attempt.program.island}"
+            self._report(f"new best {best.score:.6g} ({where})")
 
     def _report(self, message: str) -> None:
         if self.progress is None:
             return
         c = self.store.counters(self.run_id)
-        best = self.db.best()
+        best = self.population.best()
         elapsed = self.budget.elapsed_s()
         done = c.evaluations - self._evals_at_start
         self.progress.update(
@@ -522,7 +338,7 @@ class Controller:
                 iteration_budget=self.budget.iterations,
                 evaluations=c.evaluations,
                 valid=c.valid,
-                best_score=best.score if best else None,
+                best_score=best.score if best is not None else None,
                 usd=c.usd,
                 elapsed_s=elapsed,
                 evals_per_s=done / elapsed if elapsed > 0 else 0.0,

@@ -2,7 +2,16 @@
 
 Only code between ``# EVOLVE-BLOCK-START`` and ``# EVOLVE-BLOCK-END`` may change; a
 program without markers is evolvable as a whole. Every failure is reported as one
-specific sentence, because it is shown to the LLM in the fix prompt.
+specific sentence, because it is shown to the LLM in the fix prompt, and with its kind
+(``EditResult.kind``), because runs count their failures by kind.
+
+Answers that are nearly right are read forgivingly where only one reading is possible
+(``EditResult.lenient`` names each reading used): a SEARCH section matching only modulo
+whitespace (blank lines, spacing, indentation) in exactly one place; SEARCH and REPLACE
+sections that both carry the same EVOLVE-BLOCK marker lines at their edges; a whole
+program in a code block where SEARCH/REPLACE was asked, whose code outside the blocks
+is the parent's; a rewrite that repeats the code around the block, or changes only the
+whitespace outside it. Anything else stays a failure.
 """
 
 from __future__ import annotations
@@ -10,7 +19,16 @@ from __future__ import annotations
 import ast
 import difflib
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from evolve.loose_match import (
+    find_loose,
+    first_difference,
+    same_modulo_whitespace,
+    squash,
+    strip_repeats,
+)
 
 MARKER_RE = re.compile(r"^\s*(?:#|//|/\*|--)\s*EVOLVE-BLOCK-(START|END)\b")
 SEARCH_RE = re.compile(r"^\s*<{5,}\s*SEARCH\s*$")
@@ -26,10 +44,37 @@ class EditResult:
     code: str
     error: str = ""
     changed_lines: int = 0
+    # A folder program's files after the edit (``code`` is then their combined text);
+    # empty for a single-file program. See evolve/file_edits.py.
+    files: dict[str, str] = field(default_factory=dict)
+    kind: str = ""  # of a failure: one of FAILURE_KINDS
+    lenient: list[str] = field(default_factory=list)  # forgiving readings used (LENIENT_READINGS)
+
+
+FAILURE_KINDS = {
+    "no_edit": "no SEARCH/REPLACE block or code block found",
+    "malformed": "a SEARCH/REPLACE block is incomplete",
+    "no_match": "a SEARCH section matches nothing",
+    "ambiguous": "a SEARCH section matches several places",
+    "outside_block": "the edit changes code outside the EVOLVE-BLOCKs",
+    "markers": "the EVOLVE-BLOCK markers are missing or unbalanced",
+    "unchanged": "the edit leaves the program unchanged",
+    "bad_parent": "the parent program's markers are unbalanced",
+    "bad_mode": "unknown edit mode",
+}
+LENIENT_READINGS = {
+    "loose_match": "a SEARCH section matched modulo whitespace",
+    "markers_in_search": "SEARCH and REPLACE carried the EVOLVE-BLOCK markers",
+    "whole_program": "a whole program was given where SEARCH/REPLACE was asked",
+    "repeated_outside": "a rewrite repeated the code around the EVOLVE-BLOCK",
+    "outside_whitespace": "a rewrite changed only whitespace outside the EVOLVE-BLOCK",
+}
 
 
 class _EditFailure(Exception):
-    pass
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def evolve_blocks(code: str) -> list[tuple[int, int]]:
@@ -94,18 +139,24 @@ def parse_search_replace(response: str) -> list[tuple[list[str], list[str]]]:
             if DIVIDER_RE.match(line):
                 state = "replace"
             elif SEARCH_RE.match(line) or REPLACE_RE.match(line):
-                raise _EditFailure(f"SEARCH block {len(pairs) + 1} has no ======= divider")
+                raise _EditFailure(
+                    "malformed", f"SEARCH block {len(pairs) + 1} has no ======= divider"
+                )
             else:
                 search.append(line)
         elif REPLACE_RE.match(line):
             pairs.append((search, replace))
             state = "outside"
         elif SEARCH_RE.match(line):
-            raise _EditFailure(f"SEARCH block {len(pairs) + 1} is not closed with >>>>>>> REPLACE")
+            raise _EditFailure(
+                "malformed", f"SEARCH block {len(pairs) + 1} is not closed with >>>>>>> REPLACE"
+            )
         else:
             replace.append(line)
     if state != "outside":
-        raise _EditFailure(f"SEARCH block {len(pairs) + 1} is not closed with >>>>>>> REPLACE")
+        raise _EditFailure(
+            "malformed", f"SEARCH block {len(pairs) + 1} is not closed with >>>>>>> REPLACE"
+        )
     return pairs
 
 
@@ -122,13 +173,23 @@ def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
 
 
-def _locate(lines: list[str], search: list[str], number: int) -> tuple[int, int, list[str]]:
+@dataclass
+class _Match:
+    """Where a SEARCH section matched: ``lines[start:start + length]``."""
+
+    start: int
+    length: int
+    anchor: str  # the SEARCH section's first non-blank line as written (REPLACE follows it)
+    trimmed: bool  # blank lines at the SEARCH section's edges are not part of the match
+
+
+def _locate(lines: list[str], search: list[str], number: int, lenient: list[str]) -> _Match:
     """Where ``search`` matches exactly once: exact, then ignoring trailing whitespace,
-    then ignoring indentation. Returns (start, length, search lines as matched)."""
+    then ignoring indentation, then modulo whitespace (``_locate_loose``)."""
     trimmed = _trim_blank_edges(search)
     if not trimmed:
-        raise _EditFailure(f"SEARCH block {number} is empty")
-    candidates = [
+        raise _EditFailure("malformed", f"SEARCH block {number} is empty")
+    candidates: list[tuple[list[str], Callable[[str], str]]] = [
         (search, lambda s: s),
         (trimmed, lambda s: s.rstrip()),
         (trimmed, lambda s: s.strip()),
@@ -139,14 +200,21 @@ def _locate(lines: list[str], search: list[str], number: int) -> tuple[int, int,
         normalised = [norm(s) for s in lines]
         hits = [i for i in range(len(lines) - k + 1) if normalised[i : i + k] == wanted]
         if len(hits) == 1:
-            return hits[0], k, pattern
+            return _Match(hits[0], k, trimmed[0], pattern is trimmed and trimmed != search)
         if len(hits) > 1:
-            where = ", ".join(str(h + 1) for h in hits[:5])
-            raise _EditFailure(
-                f"SEARCH block {number} matches {len(hits)} places in the parent program "
-                f"(lines {where}); include more context so it matches exactly once"
-            )
-    raise _EditFailure(f"SEARCH block {number} did not match the parent program")
+            raise _ambiguous(number, hits)
+    match = _locate_loose(lines, trimmed, number)
+    _note(lenient, "loose_match")
+    return match
+
+
+def _ambiguous(number: int, hits: list[int]) -> _EditFailure:
+    where = ", ".join(str(h + 1) for h in hits[:5])
+    return _EditFailure(
+        "ambiguous",
+        f"SEARCH block {number} matches {len(hits)} places in the parent program "
+        f"(lines {where}); include more context so it matches exactly once",
+    )
 
 
 def _reindent(replace: list[str], search_first: str, matched_first: str) -> list[str]:
@@ -165,42 +233,52 @@ def _reindent(replace: list[str], search_first: str, matched_first: str) -> list
     return out
 
 
-def _apply_diff(parent_code: str, response: str) -> str:
+def _apply_diff(parent_code: str, response: str, lenient: list[str]) -> str:
     pairs = parse_search_replace(response)
     if not pairs:
-        raise _EditFailure("no SEARCH/REPLACE block found in the response")
+        raise _EditFailure("no_edit", "no SEARCH/REPLACE block found in the response")
     lines = parent_code.splitlines()
     for number, (search, replace) in enumerate(pairs, start=1):
-        if any(MARKER_RE.match(line) for line in replace):
-            raise _EditFailure(f"REPLACE block {number} contains an EVOLVE-BLOCK marker")
-        start, length, pattern = _locate(lines, search, number)
+        match = _locate_with_markers(lines, search, replace, number, lenient)
+        if match is None:
+            if any(MARKER_RE.match(line) for line in replace):
+                raise _EditFailure(
+                    "outside_block", f"REPLACE block {number} contains an EVOLVE-BLOCK marker"
+                )
+            match = _locate(lines, search, number, lenient)
+        else:
+            first_kept, end_kept, _ = _inside_edge_markers(replace)
+            replace = replace[first_kept:end_kept]
+            if any(MARKER_RE.match(line) for line in replace):
+                raise _EditFailure(
+                    "outside_block", f"REPLACE block {number} contains an EVOLVE-BLOCK marker"
+                )
+        start, length = match.start, match.length
         ranges = editable_ranges(_join(lines, True))
-        inside = [(s, e) for s, e in ranges if s <= start < e]
+        inside = [(s, e) for s, e in ranges if s <= start < e or s == start == e]
         block_end = inside[0][1] if inside else start
         if not inside or start + length > block_end:
             outside_line = start if not inside else block_end
             raise _EditFailure(
+                "outside_block",
                 f"SEARCH block {number} touches lines outside the EVOLVE-BLOCK "
-                f"(line {outside_line + 1})"
+                f"(line {outside_line + 1})",
             )
-        first = next((i for i, s in enumerate(pattern) if s.strip()), 0)
-        replacement = _reindent(
-            _trim_edges_like(replace, search, pattern), pattern[first], lines[start + first]
-        )
-        lines[start : start + length] = replacement
+        region = lines[start : start + length]
+        first = next((i for i, s in enumerate(region) if s.strip()), None)
+        if match.trimmed:  # blank edge lines of SEARCH were not matched: none in REPLACE either
+            replace = _trim_blank_edges(replace)
+        if first is not None:
+            replace = _reindent(replace, match.anchor, lines[start + first])
+        lines[start : start + length] = replace
     return _join(lines, parent_code.endswith("\n"))
-
-
-def _trim_edges_like(replace: list[str], search: list[str], pattern: list[str]) -> list[str]:
-    """When matching dropped blank edge lines of SEARCH, drop them from REPLACE too."""
-    return _trim_blank_edges(replace) if len(pattern) != len(search) else replace
 
 
 # ---------------------------------------------------------------- full rewrites
 
 
 def _extract_code(response: str) -> str:
-    blocks = FENCE_RE.findall(response)
+    blocks: list[str] = FENCE_RE.findall(response)
     if not blocks:
         tail = OPEN_FENCE_RE.search(response)  # a fence the model never closed
         if tail:
@@ -208,7 +286,9 @@ def _extract_code(response: str) -> str:
     if not blocks:
         if any(MARKER_RE.match(line) for line in response.splitlines()):
             return response
-        raise _EditFailure("no fenced code block (```python ... ```) found in the response")
+        raise _EditFailure(
+            "no_edit", "no fenced code block (```python ... ```) found in the response"
+        )
     with_markers = [b for b in blocks if any(MARKER_RE.match(x) for x in b.splitlines())]
     return max(with_markers or blocks, key=len)
 
@@ -218,8 +298,14 @@ def _segments_outside(lines: list[str], blocks: list[tuple[int, int]]) -> list[l
     return [lines[cuts[i] : cuts[i + 1]] for i in range(0, len(cuts), 2)]
 
 
-def _apply_rewrite(parent_code: str, response: str) -> str:
-    code = _extract_code(response)
+def _apply_rewrite(parent_code: str, response: str, lenient: list[str]) -> str:
+    return _rewrite_blocks(parent_code, _extract_code(response), lenient)
+
+
+def _rewrite_blocks(parent_code: str, code: str, lenient: list[str],
+                    whole_program: bool = False) -> str:
+    """The parent with its block bodies taken from ``code`` (a rewritten program, or for a
+    one-block parent the new body); ``whole_program``: ``code`` must be a whole program."""
     parent_lines = parent_code.splitlines()
     parent_blocks = evolve_blocks(parent_code)
     new_lines = code.splitlines()
@@ -228,19 +314,23 @@ def _apply_rewrite(parent_code: str, response: str) -> str:
     try:
         new_blocks = evolve_blocks(code)
     except ValueError as exc:
-        raise _EditFailure(f"rewritten program: {exc}") from None
+        raise _EditFailure("markers", f"rewritten program: {exc}") from None
     if not new_blocks:
         if len(parent_blocks) != 1:
             raise _EditFailure(
+                "markers",
                 f"the program has {len(parent_blocks)} EVOLVE-BLOCKs: rewrite the full program "
-                "with its EVOLVE-BLOCK markers"
+                "with its EVOLVE-BLOCK markers",
             )
-        bodies = [_match_indent(new_lines, parent_lines[parent_blocks[0][0] : parent_blocks[0][1]])]
+        body = _body_without_repeats(parent_lines, parent_blocks[0], new_lines, lenient,
+                                     whole_program)
+        bodies = [_match_indent(body, parent_lines[parent_blocks[0][0] : parent_blocks[0][1]])]
     else:
         if len(new_blocks) != len(parent_blocks):
             raise _EditFailure(
+                "markers",
                 f"the rewrite has {len(new_blocks)} EVOLVE-BLOCKs but the program has "
-                f"{len(parent_blocks)}"
+                f"{len(parent_blocks)}",
             )
         old_outside = _segments_outside(parent_lines, parent_blocks)
         new_outside = _segments_outside(new_lines, new_blocks)
@@ -252,19 +342,14 @@ def _apply_rewrite(parent_code: str, response: str) -> str:
             if index == len(old_outside) - 1:
                 edge_old, edge_new = _trim_blank_edges(edge_old), _trim_blank_edges(edge_new)
             if [s.rstrip() for s in edge_old] != [s.rstrip() for s in edge_new]:
-                differs = next(
-                    (
-                        i
-                        for i, (a, b) in enumerate(zip(edge_old, edge_new))
-                        if a.rstrip() != b.rstrip()
-                    ),
-                    min(len(edge_old), len(edge_new)),
-                )
-                shift = len(new) - len(edge_new) if index == 0 else 0
-                line = offsets[index] + shift + differs + 1
+                if same_modulo_whitespace(old, new):  # the parent's text is kept anyway
+                    _note(lenient, "outside_whitespace")
+                    continue
+                line = offsets[index] + first_difference(old, new) + 1
                 raise _EditFailure(
+                    "outside_block",
                     f"the rewrite changes code outside the EVOLVE-BLOCK (line {line} of the "
-                    "rewritten program); only the code between the markers may change"
+                    "rewritten program); only the code between the markers may change",
                 )
         bodies = [new_lines[s:e] for s, e in new_blocks]
     out: list[str] = []
@@ -303,22 +388,137 @@ def _match_indent(body: list[str], parent_body: list[str]) -> list[str]:
 
 def apply_response(parent_code: str, response: str, mode: str) -> EditResult:
     """Apply an LLM response to the parent: ``mode`` "diff" (SEARCH/REPLACE) or "rewrite"."""
+    lenient: list[str] = []
     try:
-        evolve_blocks(parent_code)
+        try:
+            evolve_blocks(parent_code)
+        except ValueError as exc:
+            raise _EditFailure("bad_parent", str(exc)) from None
         if mode == "diff":
-            code = _apply_diff(parent_code, response)
+            try:
+                code = _apply_diff(parent_code, response, lenient)
+            except _EditFailure as exc:
+                if exc.kind != "no_edit":
+                    raise
+                code = _whole_program_for_diff(parent_code, response, exc, lenient)
         elif mode == "rewrite":
-            code = _apply_rewrite(parent_code, response)
+            code = _apply_rewrite(parent_code, response, lenient)
         else:
-            raise _EditFailure(f"unknown edit mode {mode!r} (expected 'diff' or 'rewrite')")
-    except (_EditFailure, ValueError) as exc:
-        return EditResult(ok=False, code=parent_code, error=str(exc))
+            raise _EditFailure(
+                "bad_mode", f"unknown edit mode {mode!r} (expected 'diff' or 'rewrite')"
+            )
+    except _EditFailure as exc:
+        return EditResult(ok=False, code=parent_code, error=str(exc), kind=exc.kind)
     # Compared by lines: results are joined with "\n", so a CRLF parent differs in bytes only.
     if code.splitlines() == parent_code.splitlines():
-        return EditResult(ok=False, code=parent_code, error="edit leaves the program unchanged")
+        return EditResult(ok=False, code=parent_code, error="edit leaves the program unchanged",
+                          kind="unchanged")
     return EditResult(
-        ok=True, code=code, error="", changed_lines=count_changed_lines(parent_code, code)
+        ok=True, code=code, error="", changed_lines=count_changed_lines(parent_code, code),
+        lenient=lenient,
     )
+
+
+# ---------------------------------------------------------------- forgiving readings
+
+
+def _note(lenient: list[str], reading: str) -> None:
+    if reading not in lenient:
+        lenient.append(reading)
+
+
+def _locate_loose(lines: list[str], search: list[str], number: int) -> _Match:
+    """``search`` matched modulo whitespace (blank lines and spacing ignored), if in
+    exactly one place. The match is marked ``trimmed``: it starts and ends on non-blank
+    lines, so REPLACE loses its blank edge lines too."""
+    hits = find_loose(lines, search)
+    if len(hits) > 1:
+        raise _ambiguous(number, [start for start, _ in hits])
+    if not hits:
+        raise _EditFailure("no_match", f"SEARCH block {number} did not match the parent program")
+    start, end = hits[0]
+    return _Match(start, end - start, _trim_blank_edges(search)[0], trimmed=True)
+
+
+def _inside_edge_markers(lines: list[str]) -> tuple[int, int, list[str]]:
+    """``(start, end, markers)``: ``lines[start:end]`` is what lies between the
+    EVOLVE-BLOCK marker lines at the (non-blank) edges of ``lines``; ``markers`` are those
+    lines, whitespace squashed."""
+    body = [i for i, line in enumerate(lines) if line.strip()]
+    head, tail = 0, len(body)
+    while head < tail and MARKER_RE.match(lines[body[head]]):
+        head += 1
+    while tail > head and MARKER_RE.match(lines[body[tail - 1]]):
+        tail -= 1
+    markers = [squash(lines[i]) for i in body[:head] + body[tail:]]
+    start = body[head - 1] + 1 if head else 0
+    end = body[tail] if tail < len(body) else len(lines)
+    return start, end, markers
+
+
+def _locate_with_markers(lines: list[str], search: list[str], replace: list[str], number: int,
+                         lenient: list[str]) -> _Match | None:
+    """A SEARCH section that starts or ends with EVOLVE-BLOCK marker lines: matched with
+    them (so they anchor it), then narrowed to what lies between them. REPLACE must carry
+    the same marker lines at the same edges; None when SEARCH has no edge markers."""
+    inner_start, inner_end, markers = _inside_edge_markers(search)
+    if not markers:
+        return None
+    if _inside_edge_markers(replace)[2] != markers:
+        raise _EditFailure(
+            "outside_block",
+            f"SEARCH block {number} includes EVOLVE-BLOCK marker lines but its REPLACE does "
+            "not repeat them at the same place; markers cannot be moved or removed",
+        )
+    match = _locate(lines, search, number, lenient)
+    start, end, _ = _inside_edge_markers(lines[match.start : match.start + match.length])
+    _note(lenient, "markers_in_search")
+    inner = search[inner_start:inner_end]
+    anchor = next((line for line in inner if line.strip()), match.anchor)
+    return _Match(match.start + start, end - start, anchor, match.trimmed)
+
+
+def _body_without_repeats(parent_lines: list[str], block: tuple[int, int], new_lines: list[str],
+                          lenient: list[str], whole_program: bool) -> list[str]:
+    """A marker-less rewrite of a one-block program: the new body, with a repeated copy of
+    the code before and after the block cut off."""
+    before, after = parent_lines[: block[0] - 1], parent_lines[block[1] + 1 :]
+    stripped = strip_repeats(new_lines, before, after)
+    if stripped.body is None:
+        raise _EditFailure(
+            "markers",
+            f"the rewrite has no EVOLVE-BLOCK markers and {stripped.reason}; answer with the "
+            "whole program and its markers, or with the block's code alone",
+        )
+    if stripped.repeated:
+        _note(lenient, "repeated_outside")
+    elif whole_program:
+        raise _EditFailure(
+            "no_edit",
+            "it has no EVOLVE-BLOCK markers and does not repeat the code around the block",
+        )
+    return stripped.body
+
+
+def _whole_program_for_diff(parent_code: str, response: str, failure: _EditFailure,
+                            lenient: list[str]) -> str:
+    """A diff was asked and none came: a code block holding the whole program, its code
+    outside the EVOLVE-BLOCKs the parent's (modulo whitespace), is a rewrite of the blocks."""
+    if not evolve_blocks(parent_code):
+        raise failure
+    try:
+        code = _extract_code(response)  # fenced, or unfenced with its markers
+    except _EditFailure:
+        raise failure from None
+    try:
+        rewritten = _rewrite_blocks(parent_code, code, lenient, whole_program=True)
+    except _EditFailure as exc:
+        raise _EditFailure(
+            "no_edit", f"{failure}; the code block given instead is not the current program "
+            f"with new EVOLVE-BLOCK contents ({exc})",
+        ) from None
+    _note(lenient, "whole_program")
+    return rewritten
 
 
 def _imported_modules(tree: ast.AST) -> list[tuple[str, int]]:

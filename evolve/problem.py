@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evolve.config import Config, load_config, read_yaml
+from evolve.codebase import combined_text, read_program_folder
+from evolve.config import Config, config_layers, merge_layers, read_yaml
+from evolve.config_sources import ConfigLayers
 from evolve.edits import evolve_blocks
 from evolve.errors import UserError
+from evolve.foreign import ForeignProblem, recognise
 
 PROBLEM_FILE = "problem.yaml"
 
@@ -20,7 +23,14 @@ class Problem:
     directory: Path
     config: Config
     description: str
-    initial_programs: list[tuple[str, str]]  # (file name, code)
+    initial_programs: list[tuple[str, str]]  # (file or folder name, code)
+    sources: ConfigLayers = field(default_factory=ConfigLayers)  # where each value was set
+    # Initial programs that are folders: name -> files (their code above is the combined text)
+    folders: dict[str, dict[str, str]] = field(default_factory=dict)
+    # A folder of another framework read in place (evolve.foreign): its layout's name
+    # ("openevolve", "shinka"; "" for a problem.yaml folder) and what did not carry over.
+    layout: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -48,23 +58,66 @@ def load_problem(
     config_path: Path | None = None,
     overrides: list[str] | tuple[str, ...] = (),
 ) -> Problem:
-    """Load a problem folder, merging defaults < problem.yaml < config file < --set."""
-    spec_path = problem_yaml(Path(directory))
+    """Load a problem folder, merging defaults < problem.yaml < config file < --set.
+
+    A folder without problem.yaml that another framework's layout recognises (an
+    OpenEvolve or ShinkaEvolve folder, see evolve.foreign) is read in place."""
+    given = Path(directory)
+    if given.is_dir() and not (given / PROBLEM_FILE).is_file():
+        foreign = recognise(given)
+        if foreign is not None:
+            return _load_foreign(foreign, config_path, overrides)
+    spec_path = problem_yaml(given)
     directory = spec_path.parent.resolve()
     data = read_yaml(spec_path)
-    config = load_config(data, str(spec_path), config_path, overrides)
+    sources = config_layers(data, str(spec_path), config_path, overrides)
+    config = merge_layers(sources)
     if not config.evaluator:
         raise UserError(
             "missing key 'evaluator' (a registry name or 'package.module:attr')", str(spec_path)
         )
     description = _read_description(directory, config.description, spec_path)
-    programs = [_read_program(directory, name, spec_path) for name in config.initial_programs]
+    folders = {
+        name: _read_folder(directory, name, spec_path, config.languages)
+        for name in config.initial_programs
+        if (directory / name).is_dir()
+    }
+    if folders and len(folders) != len(config.initial_programs):
+        raise UserError(
+            "initial_programs mixes folders and single files; list folders only or files only",
+            f"{spec_path}: initial_programs",
+        )
+    programs = [
+        (name, combined_text(folders[name])) if name in folders
+        else _read_program(directory, name, spec_path)
+        for name in config.initial_programs
+    ]
     if not programs:
         raise UserError(
             "initial_programs must list at least one program file", f"{spec_path}: initial_programs"
         )
     return Problem(
-        directory=directory, config=config, description=description, initial_programs=programs
+        directory=directory, config=config, description=description, initial_programs=programs,
+        sources=sources, folders=folders,
+    )
+
+
+def _load_foreign(foreign: ForeignProblem, config_path: Path | None,
+                  overrides: list[str] | tuple[str, ...]) -> Problem:
+    """The problem a foreign folder amounts to; its mapped config is the lowest layer."""
+    sources = config_layers(foreign.data, foreign.source, config_path, overrides)
+    config = merge_layers(sources)
+    where = foreign.directory  # errors below name the folder
+    programs = foreign.programs
+    if config.initial_programs != [name for name, _ in programs]:  # changed by --set/--config
+        programs = [_read_program(foreign.directory, name, where)
+                    for name in config.initial_programs]
+    return Problem(
+        directory=foreign.directory, config=config,
+        description=config.description if config.description == foreign.data["description"]
+        else _read_description(foreign.directory, config.description, where),
+        initial_programs=programs, sources=sources, layout=foreign.format,
+        warnings=list(foreign.warnings),
     )
 
 
@@ -110,6 +163,18 @@ def _read_program(directory: Path, name: str, spec_path: Path) -> tuple[str, str
     if not blocks:
         raise UserError("no '# EVOLVE-BLOCK-START' / '# EVOLVE-BLOCK-END' region found", str(path))
     return name, code
+
+
+def _read_folder(
+    directory: Path, name: str, spec_path: Path, languages: dict[str, str]
+) -> dict[str, str]:
+    """A folder program; its errors name the folder and the key that lists it."""
+    try:
+        return read_program_folder(directory / name, languages)
+    except UserError as exc:
+        raise UserError(
+            f"program folder '{name}': {exc.message}", f"{spec_path}: initial_programs"
+        ) from None
 
 
 def find_problems(root: Path) -> list[Path]:

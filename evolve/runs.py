@@ -1,8 +1,10 @@
 """Run folders: where a run lives, how it is created and reopened.
 
-A run folder holds ``run.json`` (database URL, run id, problem folder) and, with the
-default SQLite store, ``evolve.db``. PostgreSQL users keep many runs in one database;
-the folder then only points at it.
+A run folder holds ``run.json`` (run id, problem folder, and its database: a path
+relative to the folder) and, with the default SQLite store, ``evolve.db``. PostgreSQL
+users keep many runs in one database; the folder then records its URL without the
+password, and commands that open it need ``--database URL`` (see
+``evolve.run_folder``: what a folder may name, and the one-controller lock).
 """
 
 from __future__ import annotations
@@ -14,12 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evolve.config import Config, build, to_dict
+from evolve.config import Config, config_from_stored, to_dict
+from evolve.config_sources import ConfigLayers
 from evolve.database.store import Store
 from evolve.errors import UserError
 from evolve.problem import Problem, load_problem
-
-RUN_FILE = "run.json"
+from evolve.run_folder import (
+    DATABASE_FILE,
+    RUN_FILE,
+    RunLock,
+    database_entry,
+    database_url,
+    lock_run,
+    read_run_file,
+)
 
 
 @dataclass
@@ -28,6 +38,12 @@ class OpenRun:
     run_dir: Path
     store: Store
     problem: Problem
+    lock: RunLock | None = None  # held while a controller works on the run
+
+    def close(self) -> None:
+        self.store.close()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
@@ -36,8 +52,10 @@ def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def create_run(problem: Problem, out: Path | None = None, name: str | None = None) -> OpenRun:
-    """Make a new run folder and its database row."""
+def create_run(
+    problem: Problem, out: Path | None = None, name: str | None = None, lock: bool = False
+) -> OpenRun:
+    """Make a new run folder and its database row (``lock``: and hold its lock)."""
     cfg = problem.config
     root = Path(out or cfg.out)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -50,23 +68,25 @@ def create_run(problem: Problem, out: Path | None = None, name: str | None = Non
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"cannot create the run folder ({exc.strerror})", str(run_dir)) from None
-    url = cfg.database.url or f"sqlite:///{(run_dir / 'evolve.db').resolve()}"
+    held = lock_run(run_dir) if lock else None
+    url = cfg.database.url or f"sqlite:///{(run_dir / DATABASE_FILE).resolve()}"
     store = Store(url)
     run_id = store.create_run(run_dir.name, problem.name, to_dict(cfg), cfg.seed)
     _write_json_atomic(
         run_dir / RUN_FILE,
         {
             "run_id": run_id,
-            "database_url": url,
+            **database_entry(url, run_dir),
             "problem_dir": str(problem.directory),
             "created_at": time.time(),
         },
     )
-    return OpenRun(run_id, run_dir, store, problem)
+    return OpenRun(run_id, run_dir, store, problem, held)
 
 
 def join_run(
-    problem: Problem, run_id: str, out: Path | None = None, name: str | None = None
+    problem: Problem, run_id: str, out: Path | None = None, name: str | None = None,
+    lock: bool = False,
 ) -> OpenRun:
     """A run folder for one more controller on an existing run in a shared database.
 
@@ -103,17 +123,18 @@ def join_run(
         store.close()
         raise UserError("a run folder with this name exists; pass another --name", str(run_dir))
     run_dir.mkdir(parents=True, exist_ok=True)
+    held = lock_run(run_dir) if lock else None
     _write_json_atomic(
         run_dir / RUN_FILE,
         {
             "run_id": run_id,
-            "database_url": cfg.database.url,
+            **database_entry(cfg.database.url, run_dir),
             "problem_dir": str(problem.directory),
             "created_at": time.time(),
             "islands_owned": cfg.database.islands_owned,
         },
     )
-    return OpenRun(run_id, run_dir, store, problem)
+    return OpenRun(run_id, run_dir, store, problem, held)
 
 
 def resolve_run_dir(run: str | Path) -> Path:
@@ -127,19 +148,41 @@ def resolve_run_dir(run: str | Path) -> Path:
     return path
 
 
-def open_run(run: str | Path) -> OpenRun:
-    """Reopen a run with the configuration it was started with."""
+def open_run(run: str | Path, database: str | None = None, lock: bool = False) -> OpenRun:
+    """Reopen a run with the configuration it was started with.
+
+    ``database``: a URL given on the command line, for a run whose database is not
+    inside its folder. ``lock``: take the folder's lock (a controller will work on the
+    run); refused with ``UserError`` while another process holds it. The lock is taken
+    after the database was checked and before anything is written.
+    """
     run_dir = resolve_run_dir(run)
-    try:
-        meta = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
-        run_id, url, problem_dir = meta["run_id"], meta["database_url"], meta["problem_dir"]
-    except (ValueError, KeyError, TypeError) as exc:  # TypeError: JSON, but not an object
-        raise UserError(f"damaged run file ({exc})", str(run_dir / RUN_FILE)) from None
+    meta = read_run_file(run_dir)
+    url = database_url(run_dir, meta, database)
+    problem_dir = meta.get("problem_dir")
+    if not isinstance(problem_dir, str):
+        raise UserError("damaged run file ('problem_dir')", str(run_dir / RUN_FILE))
+    run_id = meta["run_id"]
     store = Store.open_existing(url)
-    record = store.get_run(run_id)
-    config: Config = build(Config, record.config)
+    held: RunLock | None = None
+    try:
+        record = store.get_run(run_id)
+        held = lock_run(run_dir) if lock else None
+        return _reopen(run_dir, meta, store, record.config, problem_dir, held)
+    except BaseException:
+        store.close()
+        if held is not None:
+            held.release()
+        raise
+
+
+def _reopen(run_dir: Path, meta: dict[str, Any], store: Store, record_config: dict[str, Any],
+            problem_dir: str, held: RunLock | None) -> OpenRun:
+    run_id = meta["run_id"]
+    config: Config = config_from_stored(record_config)  # migrated from older schemas
     problem = load_problem(problem_dir)
     if "islands_owned" in meta:  # a folder made by join_run: this controller's islands
         config.database.islands_owned = meta["islands_owned"]
     problem.config = config
-    return OpenRun(run_id, run_dir, store, problem)
+    problem.sources = ConfigLayers([(record_config, f"{run_dir} (the run's stored config)")])
+    return OpenRun(run_id, run_dir, store, problem, held)

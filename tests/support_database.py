@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 
-from evolve.config import DatabaseConfig
+from evolve.config import DatabaseConfig, SelectorSpec
+from evolve.database.ledger import Attempt, Outcome
 from evolve.database.records import LLMCallRecord, ProgramRecord, new_id
 
 WORDS = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta", "iota", "kappa"]
@@ -50,3 +51,16 @@ def db_config(**overrides: object) -> DatabaseConfig:
     for key, value in overrides.items():
         setattr(cfg, key, value)
     return cfg
+
+
+def ledger_entry(program: ProgramRecord, calls: list[LLMCallRecord] | None = None) -> Attempt:
+    """The ledger entry the loop would commit for ``program`` (by its origin)."""
+    outcome = {"initial": Outcome.SEEDED, "llm": Outcome.EVALUATED,
+               "migration": Outcome.COPIED}[program.origin]  # fmt: skip
+    return Attempt(program.run_id, program.iteration, outcome, programs=[program],
+                   calls=list(calls or []))  # fmt: skip
+
+
+def selection(**weights: float) -> list[SelectorSpec]:
+    """``database.parent_selection`` from selector weights, e.g. ``selection(explore=1)``."""
+    return [SelectorSpec(name, weight) for name, weight in weights.items()]

@@ -4,6 +4,12 @@ Serves ``POST /v1/chat/completions`` and ``POST /chat/completions`` on 127.0.0.1
 random port. Behaviour is scripted: a FIFO queue of :class:`Reply` objects used first,
 then per-model responders, then a default answer. Every request is recorded.
 
+It also speaks enough of Anthropic's Messages API (``POST .../v1/messages``: a system
+field, content blocks, ``stop_reason``, ``input_tokens``/``output_tokens``, thinking
+blocks, error objects) for LiteLLM's ``anthropic/...`` provider to run its real code
+path against it with ``api_base`` pointing here. Replies can carry a separate reasoning
+text (``reasoning_content``; a thinking block for Anthropic) and error pages in HTML.
+
     with FakeOpenAIServer() as server:
         server.enqueue(Reply.status(429, retry_after="3"), Reply.ok("hello"))
         ...  # point a client at server.base_url
@@ -25,16 +31,22 @@ from typing import Any
 
 @dataclass
 class Reply:
-    kind: str = "ok"  # "ok" | "status" | "slow" | "reset" | "empty" | "truncated"
+    kind: str = "ok"  # "ok" | "status" | "html" | "slow" | "reset" | "empty" | "truncated"
     text: str = "ok"
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     usage: bool = True
+    reasoning: str = ""  # returned as reasoning_content (a thinking block for Anthropic)
 
     @classmethod
-    def ok(cls, text: str, usage: bool = True) -> Reply:
-        return cls("ok", text=text, usage=usage)
+    def ok(cls, text: str, usage: bool = True, reasoning: str = "") -> Reply:
+        return cls("ok", text=text, usage=usage, reasoning=reasoning)
+
+    @classmethod
+    def html(cls, status: int, page: str) -> Reply:
+        """An error page as a proxy in front of a server sends it (text/html)."""
+        return cls("html", text=page, status=status)
 
     @classmethod
     def error(
@@ -64,7 +76,8 @@ Responder = Callable[[dict[str, Any]], Reply]
 
 
 def completion_body(
-    model: str, text: str | None, finish_reason: str, usage: bool, prompt_chars: int
+    model: str, text: str | None, finish_reason: str, usage: bool, prompt_chars: int,
+    reasoning: str = "",
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": f"chatcmpl-fake-{time.monotonic_ns()}",
@@ -79,6 +92,8 @@ def completion_body(
             }
         ],
     }
+    if reasoning:
+        body["choices"][0]["message"]["reasoning_content"] = reasoning
     if usage:
         completion_tokens = max(1, len(text or "") // 4)
         prompt_tokens = max(1, prompt_chars // 4)
@@ -126,6 +141,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/") in ("/v1/embeddings", "/embeddings"):
             self._embeddings(body)
             return
+        if self.path.rstrip("/").endswith("/messages"):
+            self._anthropic(body)
+            return
         if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
             self._send_json(
                 404, {"error": {"message": f"no route {self.path}", "type": "not_found"}}
@@ -149,6 +167,9 @@ class _Handler(BaseHTTPRequestHandler):
                 error = {"error": {"message": reply.text, "type": "fake", "code": reply.status}}
                 self._send_json(reply.status, error, reply.headers)
                 return
+            if reply.kind == "html":
+                self._send_html(reply.status, reply.text)
+                return
             if reply.kind == "slow":
                 time.sleep(reply.delay_s)
             text: str | None = reply.text
@@ -157,11 +178,48 @@ class _Handler(BaseHTTPRequestHandler):
                 text = None
             elif reply.kind == "truncated":
                 finish = "length"
-            self._send_json(
-                200, completion_body(model, text, finish, reply.usage, prompt_chars), reply.headers
-            )
+            body = completion_body(model, text, finish, reply.usage, prompt_chars, reply.reasoning)
+            self._send_json(200, body, reply.headers)
         except (BrokenPipeError, ConnectionResetError, OSError):
             return  # the client gave up (timeout) before we answered
+
+
+    def _send_html(self, status: int, page: str) -> None:
+        data = page.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _anthropic(self, body: dict[str, Any]) -> None:
+        """Anthropic's Messages API: the reply script answers it like a chat request."""
+        fake = self.server.fake
+        fake._record(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+        reply = fake._next_reply(body)
+        if reply.kind in ("status", "html"):
+            if reply.kind == "html":
+                self._send_html(reply.status, reply.text)
+                return
+            kind = "invalid_request_error" if reply.status == 400 else "api_error"
+            error = {"type": "error", "error": {"type": kind, "message": reply.text}}
+            self._send_json(reply.status, error, reply.headers)
+            return
+        content: list[dict[str, Any]] = []
+        if reply.reasoning:
+            content.append({"type": "thinking", "thinking": reply.reasoning, "signature": "fake"})
+        content.append({"type": "text", "text": reply.text})
+        system = body.get("system", "")
+        system_chars = len(system) if isinstance(system, str) else len(json.dumps(system))
+        prompt_chars = system_chars + len(json.dumps(body.get("messages", [])))
+        self._send_json(200, {
+            "id": f"msg_fake_{time.monotonic_ns()}", "type": "message", "role": "assistant",
+            "model": str(body.get("model", "")), "content": content,
+            "stop_reason": "max_tokens" if reply.kind == "truncated" else "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": max(1, prompt_chars // 4),
+                      "output_tokens": max(1, len(reply.text) // 4)},
+        }, reply.headers)
 
 
 def bag_of_words_embedding(text: str, dims: int = 64) -> list[float]:

@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
+from support_database import ledger_entry
+
+from evolve.database.ledger import Attempt, Outcome
 from evolve.database.records import LLMCallRecord, ProgramRecord, new_id
 from evolve.database.store import Store
 
@@ -39,14 +42,17 @@ def program_code(radius: float, extra_lines: int = 0) -> str:
 
 def make_run(root: Path, name: str = "demo", problem: str = "circle_packing", programs: int = 40,
              seed: int = 0, islands: int = 3, holdout: bool = True, calls: bool = True,
-             status: str = "finished") -> Path:
-    """A run folder under ``root`` with ``programs`` stored programs; returns the folder."""
+             status: str = "finished", llm_models: list[dict[str, object]] | None = None) -> Path:
+    """A run folder under ``root`` with ``programs`` stored programs; returns the folder.
+    ``llm_models``: the run's stored ``llm.models`` (``[]``: an offline-engine run)."""
     rng = random.Random(seed)
     run_dir = root / name
     run_dir.mkdir(parents=True)
     url = f"sqlite:///{(run_dir / 'evolve.db').resolve()}"
     config = {"database": {"num_islands": islands, "feature_dimensions": ["complexity", "diversity"],
                            "feature_bins": 6}}
+    if llm_models is not None:
+        config["llm"] = {"models": llm_models}
     t0 = time.time()
     with Store(url) as store:
         run_id = store.create_run(name, problem, config, seed)
@@ -99,7 +105,7 @@ def make_run(root: Path, name: str = "demo", problem: str = "circle_packing", pr
                     run_id=run_id, iteration=index, model=name_, prompt_tokens=p_tok, completion_tokens=c_tok,
                     cost_usd=p_tok / 1000 * price_in + c_tok / 1000 * price_out, latency_s=rng.random() * 3,
                     created_at=clock - 0.5))
-            store.add_program(program, llm_calls)
+            store.commit(ledger_entry(program, llm_calls))
             stored.append(program)
             if program.valid:
                 pool = recent.setdefault(program.island, [])
@@ -107,8 +113,9 @@ def make_run(root: Path, name: str = "demo", problem: str = "circle_packing", pr
                 pool.sort(key=lambda p: -(p.score or 0.0))
                 del pool[8:]
         if calls:
-            store.add_llm_call(LLMCallRecord(run_id=run_id, iteration=programs, model="o3", ok=False,
-                                             error="timeout: read timed out", created_at=clock + 0.5))
+            failed = LLMCallRecord(run_id=run_id, iteration=programs, model="o3", ok=False,
+                                   error="timeout: read timed out", created_at=clock + 0.5)
+            store.commit(Attempt(run_id, programs, Outcome.LLM_FAILED, calls=[failed]))
         store.add_event(run_id, "migration", {"copies": 1})
         store.set_run_status(run_id, status)
     return run_dir
@@ -199,3 +206,48 @@ def png_pixels(path: Path) -> np.ndarray:
         out[y] = row
         prev = row
     return out.reshape(height, width, channels)[:, :, :3].astype(np.uint8)
+
+
+# A script appended to a copy of a report: it opens every <details>, then records which
+# table containers scroll (a table wider than the room it has), which tables sit outside
+# a container, and whether the page itself is wider than the window.
+_LAYOUT_PROBE = """<script>
+(function () {
+  document.querySelectorAll('details').forEach(function (d) { d.open = true; });
+  var wraps = document.querySelectorAll('.table-wrap'), clipped = [], loose = 0;
+  wraps.forEach(function (el, i) {
+    if (el.scrollWidth !== el.clientWidth) {
+      var t = el.querySelector('table');
+      clipped.push(((t && t.id) || ('table ' + i)) + ': ' + el.scrollWidth + ' > ' + el.clientWidth);
+    }
+  });
+  document.querySelectorAll('table').forEach(function (t) { if (!t.closest('.table-wrap')) { loose += 1; } });
+  var root = document.documentElement, out = document.createElement('pre');
+  out.id = 'layout-probe';
+  out.textContent = JSON.stringify({containers: wraps.length, clipped: clipped, loose: loose,
+                                    page: [root.scrollWidth, root.clientWidth]});
+  document.body.appendChild(out);
+})();
+</script>"""
+
+
+def layout_probe(binary: str, report: Path, work: Path, width: int) -> dict[str, object]:
+    """Table containers and page width of ``report`` laid out in a ``width``-pixel window.
+
+    The probe runs from a copy of the report without its Content-Security-Policy (which
+    admits only the report's own scripts); the layout is the same.
+    """
+    import json
+    import re
+
+    html = report.read_text(encoding="utf-8")
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html, count=1)
+    at = html.rfind("</body>")
+    probe = work / f"probe-{width}.html"
+    probe.write_text(html[:at] + _LAYOUT_PROBE + html[at:], encoding="utf-8")
+    dom = run_chromium(binary, probe, work / f"profile-{width}", f"--window-size={width},1200",
+                       "--dump-dom")
+    found = re.search(r'<pre id="layout-probe">(.*?)</pre>', dom, re.DOTALL)
+    assert found is not None, "the layout probe did not run"
+    result: dict[str, object] = json.loads(found.group(1).replace("&gt;", ">"))
+    return result

@@ -116,11 +116,12 @@ def test_unusable_description_file(tmp_path: Path, files: dict, key: str, needle
     run_refused(tmp_path, folder, "problem.yaml", key, needle)
 
 
-@pytest.mark.parametrize("content, needle", [(None, "is a directory"), (BINARY, "is not a text file")])
+@pytest.mark.parametrize("content, needle", [(None, "program folder 'seed.py': holds no files"),
+                                             (BINARY, "'seed.py' is not a text file")])
 def test_unusable_initial_program(tmp_path: Path, content: bytes | None, needle: str) -> None:
     folder = problem_folder(tmp_path, "evaluator: circle_packing\ninitial_programs: [seed.py]\n",
                             {"seed.py": content})
-    run_refused(tmp_path, folder, "initial_programs", f"'seed.py' {needle}")
+    run_refused(tmp_path, folder, "initial_programs", needle)
 
 
 def test_binary_problem_yaml(tmp_path: Path) -> None:
@@ -133,7 +134,7 @@ def test_binary_problem_yaml(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name, needle", [
-    ("nope", "unknown evaluator 'nope' (known: circle_packing"),
+    ("nope", "unknown evaluator 'nope' (known: cant_be_late, cant_be_late_multi, circle_packing"),
     ("pkg.mod:missing", "cannot import module 'pkg.mod'"),
     ("evolve.errors:missing", "module 'evolve.errors' has no attribute 'missing'"),
 ])
@@ -219,7 +220,7 @@ def test_resume_refuses_a_corrupt_or_foreign_database_untouched(
 
 @pytest.mark.parametrize("content, needle", [
     ("[1, 2]", "damaged run file"),
-    ('{"run_id": "x"}', "damaged run file ('database_url')"),
+    ('{"run_id": "x"}', "damaged run file (no 'database' or 'database_url')"),
     (BINARY, "damaged run file"),
 ])
 def test_damaged_run_file(tmp_path: Path, content: str | bytes, needle: str) -> None:

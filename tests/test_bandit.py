@@ -13,13 +13,9 @@ from support_search import FAKE_LLM, fake_models, run_problem, set_value_edit, v
 from evolve.config import BanditConfig, LLMConfig, ModelConfig
 from evolve.errors import UserError
 from evolve.llm import EnsembleBackend, build_backend
-from evolve.search.bandit import (
-    SELECTORS,
-    CostAwareUCB,
-    WeightedSelector,
-    create_selector,
-    improvement_reward,
-)
+from evolve.llm.selection import MODEL_SELECTORS as SELECTORS
+from evolve.llm.selection import CostAwareUCB, WeightedSelector, create_selector
+from evolve.search.bandit import improvement_reward
 
 NAMES = ["a", "b"]
 
@@ -70,7 +66,7 @@ def test_state_round_trips_and_drops_pending_pulls() -> None:
 
 def test_selectors_by_name_import_path_and_instance() -> None:
     assert isinstance(create_selector("ucb"), CostAwareUCB)
-    assert isinstance(create_selector("evolve.search.bandit:WeightedSelector"), WeightedSelector)
+    assert isinstance(create_selector("evolve.llm.selection:WeightedSelector"), WeightedSelector)
     mine = CostAwareUCB()
     assert create_selector(mine) is mine
     assert set(SELECTORS.names()) >= {"ucb", "weighted"}

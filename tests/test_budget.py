@@ -40,3 +40,8 @@ def test_failure_policy() -> None:
     for _ in range(UNREACHABLE_AFTER * 2):
         policy.failed(LLMError("connection", "refused"))
     policy.failed(LLMError("server", "500"))
+    policy.failed(LLMError("bad_request", "prompt exceeds the context"))  # that request only
+    with pytest.raises(UserError, match="check the API key"):
+        policy.failed(LLMError("auth", "key revoked"))
+    with pytest.raises(UserError, match="context length"):
+        FailurePolicy().failed(LLMError("bad_request", "no such model"))

@@ -104,21 +104,30 @@ def test_config_init_refuses_overwrite(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_unreachable_llm_keeps_stored_programs(tmp_path: Path) -> None:
-    cfg = tmp_path / "cfg.yaml"
-    cfg.write_text(
-        "llm:\n  models: [{name: m, base_url: 'http://127.0.0.1:9/v1', api_key_env: NO_SUCH_KEY}]\n"
-        "  retries: 1\n  backoff_s: 0.01\n  timeout_s: 2\n"
-        "budget: {iterations: 10}\nevaluation: {workers: 1}\n"
-    )
-    out = tmp_path / "runs"
-    proc = evolve("run", str(REPO / "problems" / "circle_packing"), "--config", str(cfg), "--out", str(out))
-    assert_one_line_error(proc, "llm.models", "cannot reach")
+def test_llm_lost_after_the_start_keeps_stored_programs(tmp_path: Path) -> None:
+    """The server answers the pre-flight probe, then drops every chat request: the run
+    stops with one line, keeps its evaluated baselines and is stored as failed.
+    (A server unreachable from the start fails before any folder exists: test_preflight.)"""
+    from support_fake_openai import FakeOpenAIServer, Reply
+
     from evolve.runs import open_run
 
+    out = tmp_path / "runs"
+    with FakeOpenAIServer() as server:
+        server.set_responder("m", lambda body: Reply.reset())
+        cfg = tmp_path / "cfg.yaml"
+        cfg.write_text(
+            f"llm:\n  models: [{{name: m, base_url: '{server.base_url}', api_key_env: NO_SUCH_KEY}}]\n"
+            "  retries: 1\n  backoff_s: 0.01\n  timeout_s: 2\n"
+            "budget: {iterations: 10}\nevaluation: {workers: 1}\n"
+        )
+        proc = evolve("run", str(REPO / "problems" / "circle_packing"), "--config", str(cfg),
+                      "--out", str(out))
+    assert_one_line_error(proc, "llm.models", "cannot reach")
     run = open_run(next(out.iterdir()))
     stored = list(run.store.programs(run.run_id))
     assert stored and all(p.origin == "initial" for p in stored)
+    assert run.store.get_run(run.run_id).status == "failed"
 
 
 def test_missing_api_key_names_the_variable_and_creates_no_run(tmp_path: Path) -> None:

@@ -155,5 +155,7 @@ def test_problem_yaml_builds_the_evaluator_and_rich_mode_is_a_set_away():
         "inter_agz",
         "inter_gaz2",
     ]
-    assert len(evaluator.holdout) == 4
+    assert [p.scenario.name for p in evaluator.holdout] == [
+        f"holdout_{i}_{kind}" for i, kind in enumerate(["relay", "multicast"] * 3, 1)
+    ]
     assert load_problem(PROBLEM_DIR).config.evaluator_args["mode"] == "adrs"

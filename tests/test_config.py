@@ -66,7 +66,9 @@ def test_evaluator_args_merge_keeps_other_keys() -> None:
 
 
 def test_semantic_checks() -> None:
-    with pytest.raises(UserError, match="sum to 1"):
+    with pytest.raises(UserError, match="must not all be 0"):
+        load_config({"database": {"parent_selection": [{"name": "explore", "weight": 0}]}})
+    with pytest.raises(UserError, match="replaced by database.parent_selection"):
         load_config({"database": {"elite_ratio": 0.5}})
     with pytest.raises(UserError, match="evaluation.workers"):
         load_config({"evaluation": {"workers": 0}})
@@ -89,3 +91,25 @@ def test_bad_yaml_is_one_line(tmp_path: Path) -> None:
 def test_config_init_template_is_the_defaults() -> None:
     data = yaml.safe_load(default_config_yaml())
     assert to_dict(load_config(data)) == to_dict(Config())
+
+
+def test_errors_after_merging_name_the_layer_that_set_the_value() -> None:
+    from evolve.config import config_layers, merge_layers
+    from evolve.config_sources import ConfigLayers
+
+    problem = {"evaluator": "eplb", "evaluator_args": {"num_gpus": 32, "num_nodes": 4},
+               "llm": {"models": [{"name": "m"}]}}
+    layers = config_layers(problem, "p/problem.yaml", overrides=["evaluator_args.num_nodes=3"])
+    assert layers.origin("evaluator_args.num_gpus") == "p/problem.yaml"
+    assert layers.origin("evaluator_args.num_nodes") == "--set evaluator_args.num_nodes=3"
+    assert layers.origin("evaluator_args") == "p/problem.yaml, --set evaluator_args.num_nodes=3"
+    assert layers.origin("llm.models[0].api_key_env") == "p/problem.yaml"  # lists are set whole
+    assert layers.origin("budget.iterations") == ""  # a default
+    # The evaluator blames num_gpus; the message names num_nodes, which the command line set.
+    error = UserError("num_gpus (32) must be a multiple of num_nodes (3)", "evaluator_args.num_gpus")
+    located = layers.locate(error)
+    assert located.where == "--set evaluator_args.num_nodes=3: evaluator_args.num_nodes"
+    assert ConfigLayers().locate(error) is error  # nothing to say where: unchanged
+    with pytest.raises(UserError) as caught:  # value checks after merging name the layer too
+        merge_layers(config_layers(problem, "p/problem.yaml", overrides=["database.num_islands=0"]))
+    assert caught.value.where == "--set database.num_islands=0: database.num_islands"

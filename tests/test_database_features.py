@@ -8,18 +8,18 @@ import random
 import numpy as np
 from support_database import db_config, make_program, random_code
 
-from evolve.database.features import (
+from evolve.database.jsonsafe import json_safe
+from evolve.search.features import (
     DiversityReference,
     FeatureAxis,
     code_tokens,
     jaccard_distance,
 )
-from evolve.database.jsonsafe import json_safe
-from evolve.database.sampling import ProgramDatabase
+from evolve.search.population import Population
 
 
 def test_complexity_is_code_length_on_a_log_scale() -> None:
-    db = ProgramDatabase(db_config(num_islands=1, feature_dimensions=["complexity"]), seed=0)
+    db = Population(db_config(num_islands=1, feature_dimensions=["complexity"]), seed=0)
     sizes = [10, 100, 1_000, 10_000]
     programs = [make_program(code="x" * size, score=1.0) for size in sizes]
     for program in programs:
@@ -32,7 +32,7 @@ def test_complexity_is_code_length_on_a_log_scale() -> None:
 
 
 def test_diversity_is_a_token_jaccard_distance_or_the_reported_metric() -> None:
-    db = ProgramDatabase(db_config(num_islands=1, feature_dimensions=["diversity"]), seed=0)
+    db = Population(db_config(num_islands=1, feature_dimensions=["diversity"]), seed=0)
     first = make_program(code="alpha beta gamma")
     same = make_program(code="alpha beta gamma")
     different = make_program(code="delta epsilon")
@@ -46,7 +46,7 @@ def test_diversity_is_a_token_jaccard_distance_or_the_reported_metric() -> None:
 
 
 def test_other_dimensions_read_metrics_and_default_to_zero() -> None:
-    db = ProgramDatabase(db_config(num_islands=1, feature_dimensions=["latency"]), seed=0)
+    db = Population(db_config(num_islands=1, feature_dimensions=["latency"]), seed=0)
     with_metric = make_program(metrics={"latency": 3.5})
     without = make_program(code="y = 2", metrics={})
     non_finite = make_program(code="z = 3", metrics={"latency": float("nan")})
@@ -56,7 +56,7 @@ def test_other_dimensions_read_metrics_and_default_to_zero() -> None:
 
 
 def test_a_cell_keeps_its_best_program() -> None:
-    db = ProgramDatabase(db_config(num_islands=1, feature_dimensions=["size"]), seed=0)
+    db = Population(db_config(num_islands=1, feature_dimensions=["size"]), seed=0)
     db.add(make_program(code="a", metrics={"size": 0.0}, score=0.0))
     db.add(make_program(code="b", metrics={"size": 10.0}, score=0.0))  # fixes the range
     worse = make_program(code="c", metrics={"size": 9.9}, score=-1.0)
@@ -70,7 +70,7 @@ def test_a_cell_keeps_its_best_program() -> None:
 
 def test_cells_stay_consistent_when_ranges_grow() -> None:
     cfg = db_config(num_islands=2, feature_dimensions=["complexity", "diversity"], feature_bins=5)
-    db = ProgramDatabase(cfg, seed=0)
+    db = Population(cfg, seed=0)
     rng = random.Random(3)
     for i in range(300):
         db.add(make_program(code=random_code(rng), island=i % 2, score=rng.random()))
@@ -96,7 +96,7 @@ def test_axis_and_reference_set_are_bounded_and_deterministic() -> None:
 
 
 def test_the_archive_is_bounded_and_holds_each_code_once() -> None:
-    db = ProgramDatabase(db_config(num_islands=2, archive_size=5), seed=0)
+    db = Population(db_config(num_islands=2, archive_size=5), seed=0)
     for i in range(20):
         db.add(make_program(code=f"v = {i}", island=i % 2, score=float(i)))
     db.add(make_program(code="v = 19", island=0, score=19.0))  # same code as the best

@@ -12,6 +12,7 @@ from support_database import make_call, make_program
 from support_postgres import postgres_url  # noqa: F401  (fixture)
 from support_scale import fresh_postgres_database
 
+from evolve.codebase import combined_text
 from evolve.database import codec
 from evolve.database.engine import normalize_url
 from evolve.database.migrations import upgrade_database, upgrade_to
@@ -24,11 +25,12 @@ from evolve.database.models import (
     run_counters_table,
     runs_table,
 )
-from evolve.database.records import RunCounters
+from evolve.database.records import RunCounters, Transcript
 from evolve.database.store import Store
 from evolve.errors import UserError
 
 REPO = Path(__file__).resolve().parent.parent
+VERSION_3_CALL_COLUMNS = ("outcome", "finish_reason")  # added by 0003
 
 
 def build_version_1(url: str) -> tuple[str, list[str]]:
@@ -45,10 +47,16 @@ def build_version_1(url: str) -> tuple[str, list[str]]:
             conn.execute(run_counters_table.insert().values(
                 run_id=run_id, iterations=3, evaluations=3, valid=3, invalid=0, llm_calls=3,
                 prompt_tokens=30, completion_tokens=15, usd=0.25))
+            # programs rows as version 1 had them (later migrations add columns)
+            version_1_columns = {c["name"] for c in inspect(conn).get_columns("programs")}
             for program in programs:
-                conn.execute(programs_table.insert(), codec.program_row(program))
+                row = {k: v for k, v in codec.program_row(program).items() if k in version_1_columns}
+                conn.execute(programs_table.insert(), row)
                 conn.execute(evaluations_table.insert(), codec.evaluation_row(program))
-                conn.execute(llm_calls_table.insert(), codec.llm_call_row(make_call(run_id), program.id))
+                row = codec.llm_call_row(make_call(run_id), program.id)
+                for column in VERSION_3_CALL_COLUMNS:
+                    del row[column]
+                conn.execute(llm_calls_table.insert(), row)
             version = conn.execute(select(meta_table.c.value).where(meta_table.c.key == "schema_version"))
             assert version.scalar_one() == "1"
             assert "controllers" not in inspect(conn).get_table_names()
@@ -70,9 +78,29 @@ def check_upgrade(url: str, where: str) -> None:
         assert store.get_run(run_id).config == {"seed": 3}
         assert store.counters(run_id) == RunCounters(3, 3, 3, 0, 3, 30, 15, 0.25)
         assert len(store.llm_calls(run_id)) == 3
-        # the upgraded database takes new writes, including the version-2 table
-        assert store.add_program(make_program(run_id, iteration=9), [make_call(run_id)])
+        assert {c.outcome for c in store.llm_calls(run_id)} == {""}  # stored before outcomes
+        # the upgraded database takes new writes, including the version-2 and -3 tables
+        kept = Transcript([{"role": "user", "content": "q"}], "answer")
+        call = make_call(run_id)
+        call.outcome, call.transcript = "candidate", kept
+        assert store.add_program(make_program(run_id, iteration=9), [call])
         assert "controllers" in inspect(store.engine).get_table_names()
+        new_call = store.llm_calls(run_id)[-1]
+        assert new_call.outcome == "candidate" and new_call.id is not None
+        assert store.transcript(new_call.id) == kept
+        # version 4: folder programs' files; programs stored before stay single files
+        assert all(p.files == {} and p.code for p in store.programs(run_id) if p.id in ids)
+        folder = make_program(run_id, iteration=11)
+        folder.files = {"a.py": "# EVOLVE-BLOCK-START\nx = 1\n# EVOLVE-BLOCK-END\n", "b.c": "int b;\n"}
+        folder.code = combined_text(folder.files)
+        assert store.add_program(folder)
+        assert store.get_program(folder.id).files == folder.files and store.count_file_blobs() == 2
+        # version 5: programs.metadata, {} for programs stored before
+        assert all(p.metadata == {} for p in store.programs(run_id) if p.id in ids)
+        trial = make_program(run_id, iteration=10)
+        trial.metadata = {"tune": {"params": {"x": 0.5}}}
+        assert store.add_program(trial)
+        assert store.get_program(trial.id).metadata == trial.metadata
     again = upgrade_database(url)
     assert not again.changed and again.to_version == SCHEMA_VERSION
 

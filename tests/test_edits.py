@@ -97,7 +97,14 @@ def test_search_outside_the_block_is_rejected():
     spanning = apply_response(
         PROGRAM, sr("    return y + 1\n# EVOLVE-BLOCK-END", "    return y"), "diff"
     )
-    assert spanning.error == "SEARCH block 1 touches lines outside the EVOLVE-BLOCK (line 7)"
+    assert spanning.kind == "outside_block" and spanning.error == (
+        "SEARCH block 1 includes EVOLVE-BLOCK marker lines but its REPLACE does not repeat "
+        "them at the same place; markers cannot be moved or removed"
+    )
+    into_next = apply_response(
+        PROGRAM, sr("    return y + 1\n# EVOLVE-BLOCK-END\n", "    return y\n# EVOLVE-BLOCK-END\n"
+                    "def helper():\n    return 1"), "diff")
+    assert into_next.kind == "outside_block" and "cannot be moved" in into_next.error
 
 
 def test_ambiguous_search_is_rejected():

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROBLEM = ROOT / "problems" / "eplb"
 HACKS = Path(__file__).resolve().parent / "eplb_candidates"
 DEEPSEEK = PROBLEM / "initial_program.py"
+FIXTURE = "data/synthetic_seed0_windows.npz"  # the public fixture: reference numbers
 ROUND_ROBIN = PROBLEM / "round_robin.py"
 
 # shared/data/eplb/SOURCE.md (copied to problems/eplb/data/SOURCE.md): DeepSeek's
@@ -47,6 +48,7 @@ def default_evaluator() -> EPLBEvaluator:
         "eplb",
         PROBLEM,
         {
+            "workloads": FIXTURE,
             "holdout": ["data/holdout_seed1_hot_fast.npz", "data/holdout_seed2_grouped_slow.npz"],
         },
     )  # type: ignore[return-value]
@@ -88,7 +90,10 @@ def test_result_carries_instances_holdout_metrics_and_feedback(deepseek_result) 
     # Timing noise stays inside one 5 % step of the speed term.
     steps = m["speed_term"] / 0.05
     assert steps == pytest.approx(round(steps))
-    assert m["speed_term"] <= m["speed_term_raw"] < m["speed_term"] + 0.05
+    assert abs(m["speed_term_raw"] - m["speed_term"]) <= 0.025 + 1e-9  # the nearest step
+    # The baseline is the reference balancer itself: about as fast as itself.
+    assert 0.6 < m["speedup_vs_reference"] < 1.6
+    assert m["speed_term"] == pytest.approx(0.1)
     assert "layer" in result.artifacts["worst_layers"]
     assert "hottest GPU" in result.artifacts["hottest_gpu"]
     # Holdout workloads are never named in the feedback the LLM sees.
@@ -125,7 +130,7 @@ HACK_REASONS = {
 
 @pytest.mark.parametrize("name", sorted(HACK_REASONS))
 def test_each_hack_is_invalid_with_its_reason(name: str, sandbox: Sandbox) -> None:
-    evaluator = EPLBEvaluator(PROBLEM)  # train only: hacks fail before holdout matters
+    evaluator = EPLBEvaluator(PROBLEM, workloads=FIXTURE)  # hacks fail before holdout matters
     result = evaluator.evaluate(HACKS / name, context(sandbox))
     assert not result.valid
     assert result.score == 0.0
@@ -136,12 +141,12 @@ def test_timeout_is_invalid(sandbox: Sandbox) -> None:
     evaluator = EPLBEvaluator(PROBLEM, timeout_s=2.0)
     result = evaluator.evaluate(HACKS / "sleeps_forever.py", context(sandbox))
     assert not result.valid
-    assert "window 0 of synthetic_seed0_windows" in result.reason
+    assert "window 0 of secret_train" in result.reason
     assert "wall-clock limit" in result.reason
 
 
 def test_adrs_mode_scores_slot_level_balancedness(sandbox: Sandbox, deepseek_result) -> None:
-    evaluator = EPLBEvaluator(PROBLEM, mode="adrs", speed_weight=0.0)
+    evaluator = EPLBEvaluator(PROBLEM, workloads=FIXTURE, mode="adrs", speed_weight=0.0)
     result = evaluator.evaluate(DEEPSEEK, context(sandbox))
     assert result.valid, result.reason
     assert result.score == pytest.approx(REFERENCE["balancedness_slot"], abs=1e-9)
@@ -162,7 +167,7 @@ def test_overridden_workload_and_topology(sandbox: Sandbox, tmp_path: Path) -> N
             "num_groups": 8,
             "num_nodes": 3,
             "num_gpus": 30,
-            "timing_calls": 2,
+            "timing_rounds": 1,
         },
     )
     result = evaluator.evaluate(DEEPSEEK, context(sandbox))
@@ -187,6 +192,9 @@ def test_overridden_workload_and_topology(sandbox: Sandbox, tmp_path: Path) -> N
         ({"workloads": 3}, "evaluator_args.workloads"),
         ({"holdout": "data/missing.npz"}, "evaluator_args.holdout"),
         ({"no_such_arg": 1}, "evaluator_args.no_such_arg"),
+        ({"speed_target_ms": 2.0}, "evaluator_args.speed_target_ms"),  # renamed
+        ({"timing_calls": 8}, "evaluator_args.timing_calls"),  # renamed
+        ({"reference": "nowhere.py"}, "evaluator_args.reference"),
     ],
 )
 def test_bad_arguments_name_their_key(args: dict, key: str) -> None:

@@ -47,8 +47,7 @@ def test_explore_when_stalled_and_exploit_while_climbing(tmp_path: Path) -> None
     with FakeOpenAIServer() as server:
         server.set_responder("small", respond)
         overrides = FAKE_LLM + [fake_models(server), "budget.iterations=16", "database.num_islands=1",
-                                "database.exploration_ratio=0", "database.exploitation_ratio=0",
-                                "database.elite_ratio=1",
+                                "database.parent_selection=[{name: elite}]",
                                 "search.exploration.enabled=true", "search.exploration.stall_iterations=4",
                                 "search.exploration.climb_window=2", "search.exploration.explore_temperature=1.3",
                                 "search.exploration.exploit_temperature=0.2"]

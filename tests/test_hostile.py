@@ -82,8 +82,9 @@ def test_process_limit_and_cleanup_when_processes_are_allowed(sandbox, isolation
     assert result.ok, result.reason
     assert result.calls[0].value["started"] <= 3
     assert result.calls[0].value["error"] == "BlockingIOError"
-    # The sleeping children died with the PID namespace: nothing is left below the zygote.
-    assert descendants(sandbox.zygote_pid) == set()
+    # The sleeping children died with the PID namespace: below the zygote only its fork
+    # template is left.
+    assert descendants(sandbox.zygote_pid) == {sandbox.template_pid}
 
 
 @pytest.mark.parametrize("fixture, signal_name", [("segfault", "SIGSEGV"),
@@ -115,7 +116,8 @@ def test_writes_outside_the_work_dir_are_refused(sandbox, isolation, tmp_path):
     result = run(sandbox, "write_outside", "write", (targets,))
     assert result.ok
     for target in targets:
-        assert result.calls[0].value[target].startswith(("OSError", "PermissionError")), target
+        refused = ("OSError", "PermissionError", "FileNotFoundError")  # read-only or not there
+        assert result.calls[0].value[target].startswith(refused), target
         assert not os.path.exists(target)
     assert run(sandbox, "write_outside", "write_here", ()).calls[0].value == 2
 
@@ -127,7 +129,7 @@ def test_private_files_are_unreadable(sandbox, isolation, tmp_path):
     secret.write_text("the answers")
     secret.chmod(0o600)
     result = run(sandbox, "read_file", "read", (str(secret),))
-    assert result.calls[0].value.startswith("PermissionError")
+    assert result.calls[0].value.startswith(("PermissionError", "FileNotFoundError"))
 
 
 def test_network_is_unreachable(sandbox, isolation):

@@ -10,16 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support_database import db_config, make_call, make_program, random_code
+from support_database import db_config, make_call, make_program, random_code, selection
 
 from evolve.database.records import ProgramRecord, new_id
-from evolve.database.sampling import ProgramDatabase
 from evolve.database.store import Store
 from evolve.errors import UserError
+from evolve.search.population import Population
 
 
-def seeded(islands: int, **cfg: object) -> ProgramDatabase:
-    db = ProgramDatabase(db_config(num_islands=islands, **cfg), seed=3)
+def seeded(islands: int, **cfg: object) -> Population:
+    db = Population(db_config(num_islands=islands, **cfg), seed=3)
     rng = random.Random(99)
     for island in range(islands):
         for _ in range(6):
@@ -32,7 +32,7 @@ def seeded(islands: int, **cfg: object) -> ProgramDatabase:
 
 
 def grow(
-    db: ProgramDatabase, rng: random.Random, iterations: int, run_id: str = "run"
+    db: Population, rng: random.Random, iterations: int, run_id: str = "run"
 ) -> list[ProgramRecord]:
     """What a controller does per iteration: pick island, sample, add the child there."""
     children = []
@@ -56,7 +56,7 @@ def grow(
 
 
 def test_a_child_lands_on_its_parents_island() -> None:
-    db = seeded(4, exploration_ratio=0.3, exploitation_ratio=0.4, elite_ratio=0.3)
+    db = seeded(4, parent_selection=selection(explore=0.3, exploit=0.4, elite=0.3))
     rng = random.Random(5)
     modes: set[str] = set()
     for _ in range(400):
@@ -120,12 +120,12 @@ def test_a_migration_cut_short_by_a_crash_is_caught_up_on_resume() -> None:
     grow(db, random.Random(2), 3 * 5)
     assert db.should_migrate()
     stored = list(db.programs())  # the kill came before the round's copies were stored
-    resumed = ProgramDatabase(db.cfg, seed=3)
+    resumed = Population(db.cfg, seed=3)
     resumed.rebuild(stored)
     assert resumed.should_migrate()
     copies = resumed.migrate(new_id)
     assert copies
-    again = ProgramDatabase(db.cfg, seed=3)
+    again = Population(db.cfg, seed=3)
     again.rebuild([*stored, *copies])  # this time the round was stored: nothing is due
     assert not again.should_migrate()
 
@@ -137,7 +137,7 @@ def test_migration_is_off_with_one_island() -> None:
     assert db.migrate(new_id) == []
 
 
-def fingerprint(db: ProgramDatabase) -> dict[str, Any]:
+def fingerprint(db: Population) -> dict[str, Any]:
     return {
         "islands": [
             (
@@ -160,7 +160,7 @@ def test_rebuild_from_the_store_equals_incremental_adds(tmp_path: Path) -> None:
     cfg = db_config(num_islands=3, migration_interval=8, feature_dimensions=dimensions)
     store = Store(tmp_path / "evolve.db")
     run_id = store.create_run("r", "p", {}, 0)
-    live = ProgramDatabase(cfg, seed=11)
+    live = Population(cfg, seed=11)
     rng = random.Random(11)
     initial = make_program(run_id, code=random_code(rng), origin="initial", score=1.0)
     live.add(initial)
@@ -173,7 +173,7 @@ def test_rebuild_from_the_store_equals_incremental_adds(tmp_path: Path) -> None:
                 store.add_program(copy)
     assert any(p.origin == "migration" for p in live.programs())
 
-    resumed = ProgramDatabase(cfg, seed=11)
+    resumed = Population(cfg, seed=11)
     resumed.rebuild(store.programs(run_id))
     if resumed.should_migrate() and not live.should_migrate():
         # The last round stored no copies (everything was already there): a resumed run
@@ -183,7 +183,7 @@ def test_rebuild_from_the_store_equals_incremental_adds(tmp_path: Path) -> None:
 
     # without stored feature values the same state is recomputed (deterministic refs)
     stripped = [replace(p, features={}) for p in store.programs(run_id)]
-    recomputed = ProgramDatabase(cfg, seed=11)
+    recomputed = Population(cfg, seed=11)
     recomputed.rebuild(stripped)
     if recomputed.should_migrate() and not live.should_migrate():
         assert recomputed.migrate(new_id) == []
@@ -204,14 +204,14 @@ def test_adding_the_same_id_twice_is_ignored() -> None:
 
 
 def test_a_program_on_a_missing_island_is_a_user_error() -> None:
-    db = ProgramDatabase(db_config(num_islands=2), seed=0)
+    db = Population(db_config(num_islands=2), seed=0)
     with pytest.raises(UserError, match="island 5") as caught:
         db.add(make_program(island=5))
     assert caught.value.where == "database.num_islands"
 
 
 def test_island_best_and_stats() -> None:
-    db = ProgramDatabase(db_config(num_islands=2), seed=0)
+    db = Population(db_config(num_islands=2), seed=0)
     low = make_program(island=0, score=1.0, code="a = 1")
     high = make_program(island=1, score=9.0, code="b = 2")
     failed = make_program(island=1, valid=False, score=None, code="c = 3")

@@ -110,11 +110,30 @@ def test_missing_model_class_and_syntax_error() -> None:
     ({"shapes": {"cpu": [4, 64]}}, "evaluator_args.shapes.cpu"),
     ({"bogus": 1}, "evaluator_args.bogus"),
     ({"shapes": {"gpu": [{"n": 1}]}, "gpu_repeat": 10}, "evaluator_args.gpu_repeat"),
+    ({"timing_sets": 4}, "evaluator_args.timing_sets"),
+    ({"l2_flush_mb": 256}, "evaluator_args.l2_flush_mb"),
+    ({"inspect_share": 0}, "evaluator_args.inspect_share"),
+    ({"min_correlation": 2}, "evaluator_args.min_correlation"),
 ])
 def test_bad_arguments_name_the_key(args: dict, key: str) -> None:
     with pytest.raises(UserError) as info:
         parse_settings(args)
     assert info.value.where == key
+
+
+def test_removed_arguments_say_what_replaced_them() -> None:
+    with pytest.raises(UserError, match="no longer used: every timed call now gets inputs"):
+        parse_settings({"timing_sets": 4})
+
+
+def test_a_shape_naming_nothing_in_the_reference_is_a_user_error(repo: Path) -> None:
+    from evaluators.kernelbench import KernelBenchEvaluator
+
+    with pytest.raises(UserError) as info:
+        KernelBenchEvaluator(repo / "problems" / "kernels" / "softmax",
+                             shapes={"cpu": [{"rows": 4, "colums": 64}]})
+    assert info.value.where == "evaluator_args.shapes.cpu"
+    assert "'colums' is neither an argument of get_inputs" in str(info.value)
 
 
 def test_missing_reference_is_a_user_error(tmp_path: Path) -> None:

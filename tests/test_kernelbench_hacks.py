@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -44,7 +45,14 @@ HACKS = [
     # Unwritten memory holds NaN (the harness poisons the allocator) or stale garbage.
     ("softmax_uninitialized.py", "call 1 (new input buffers): wrong values"),
     ("softmax_raises.py", "ValueError: kernel not finished"),
-    ("softmax_timing_switch.py", "timed call 0 returned wrong values"),
+    # Timed calls are verified too: by keyed sums of every output, and element by element
+    # on a secret share of them (decided after the call has answered).
+    ("softmax_timing_switch.py", "timed call 1: wrong values"),
+    ("softmax_timing_sloppy.py", "timed call"),
+    ("softmax_skips_timed_work.py", "timed call 1: "),
+    # Forged answers of odd types and shapes: the trusted side reports them, never crashes.
+    ("softmax_forged_answers.py", "call 1 (new input buffers): the harness returned a "
+                                  "malformed inspection"),
 ]
 
 
@@ -54,6 +62,19 @@ def test_hack_is_rejected_with_specific_reason(filename: str, reason: str, sandb
     assert not result.valid
     assert reason in result.reason, result.reason
     assert result.score == 0.0
+
+
+def test_a_small_error_only_on_timed_calls_is_caught(sandbox: Sandbox) -> None:
+    """1 % off per element once timing starts: far outside the tolerance, and caught by
+    the keyed sums (or an element-by-element check) of the timed calls."""
+    result = evaluate("softmax", CANDIDATES / "softmax_timing_sloppy.py", sandbox)
+    assert re.search(r"timed call \d+: wrong values", result.reason), result.reason
+
+
+def test_skipping_the_work_of_timed_calls_is_caught(sandbox: Sandbox) -> None:
+    result = evaluate("softmax", CANDIDATES / "softmax_skips_timed_work.py", sandbox)
+    assert re.search(r"timed call 1: (wrong values|forward launched no Triton kernel on this "
+                     r"call, though an earlier call did)", result.reason), result.reason
 
 
 def test_getattr_reason_names_the_escape(sandbox: Sandbox) -> None:

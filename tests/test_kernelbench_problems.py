@@ -47,8 +47,15 @@ def test_initial_program_is_correct(problem: str, sandbox: Sandbox) -> None:
 def test_degenerate_outputs_fail(problem: str, mode: str, sandbox: Sandbox, tmp_path: Path) -> None:
     result = evaluate(problem, degenerate_candidate(tmp_path, problem, mode), sandbox)
     assert not result.valid
-    # Identity has the input's shape, which differs from the output's for two problems.
-    expected = "wrong shape" if mode == "identity" and problem in (
-        "matmul_bias_gelu", "cross_entropy") else "wrong values"
+    # Zeros and constants are named as such whatever the tolerance; the identity has the
+    # input's shape, which differs from the output's for two problems, and is otherwise
+    # uncorrelated with the reference (or, for gelu, wrong beyond the tolerance).
+    expected = {"zeros": "wrong values: output is all zeros",
+                "constant": "wrong values: output is the constant 0.5 everywhere",
+                "identity": "wrong values"}[mode]
+    if mode == "identity" and problem in ("matmul_bias_gelu", "cross_entropy"):
+        expected = "wrong shape"
+    if mode == "constant" and problem == "cross_entropy":  # one number: a constant is fine
+        expected = "wrong values: max abs error"
     assert expected in result.reason, result.reason
     assert result.score == 0.0

@@ -11,6 +11,7 @@ import pytest
 from support_report import make_run
 
 from evolve.cli import main
+from evolve.database.store import Store
 from evolve.errors import UserError
 from evolve.report.leaderboard import collect, sort_rows
 from evolve.report.scores import holdout_score
@@ -90,3 +91,42 @@ def test_cli_errors(runs_root: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert info.value.code == 2
     assert main(["leaderboard", "--runs", str(tmp_path)]) == 0
     assert "no runs found" in capsys.readouterr().out
+
+
+def test_status_column_failed_starts_hidden_and_offline_usage(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_run(tmp_path, "scored-run", programs=10, status="stopped", llm_models=[{"name": "gpt-4o"}])
+    make_run(tmp_path, "offline-run", programs=10, calls=False, llm_models=[])
+    empty = tmp_path / "failed-start"  # a run that stored nothing: no scored program
+    empty.mkdir()
+    url = f"sqlite:///{(empty / 'evolve.db').resolve()}"
+    with Store(url) as store:
+        run_id = store.create_run("failed-start", "circle_packing", {"llm": {"models": []}}, 0)
+        store.set_run_status(run_id, "failed")
+    (empty / "run.json").write_text(json.dumps(
+        {"run_id": run_id, "database_url": url, "problem_dir": "problems/circle_packing"}))
+
+    assert main(["leaderboard", "--runs", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    header = next(line for line in lines if "problem" in line and "train" in line)
+    assert "status" in header
+    scored = next(line for line in lines if "scored-run" in line)
+    assert "stopped" in scored and "offline" not in scored
+    offline = next(line for line in lines if "offline-run" in line)
+    assert offline.count("offline") == 3  # the name, then the tokens and USD cells
+    assert "failed-start" not in out
+    assert "1 run(s) without a scored program hidden" in out and "--all" in out
+
+    assert main(["leaderboard", "--runs", str(tmp_path), "--all"]) == 0
+    out = capsys.readouterr().out
+    failed = next(line for line in out.splitlines() if "failed-start" in line)
+    assert "failed" in failed.replace("failed-start", "")
+    assert "hidden" not in out
+
+    assert main(["leaderboard", "--runs", str(tmp_path), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    rows = {r["run"]: r for r in json.loads(captured.out)}  # stdout stays pure JSON
+    assert set(rows) == {"scored-run", "offline-run"}
+    assert rows["offline-run"]["offline"] is True and rows["scored-run"]["offline"] is False
+    assert "without a scored program hidden" in captured.err

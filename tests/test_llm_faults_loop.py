@@ -176,7 +176,7 @@ def test_unusable_answers_reach_the_next_prompt(tmp_path: Path) -> None:
         9: "SEARCH block 1 has no ======= divider",
     }
     with ScriptedServer(script) as server:
-        run, _ = run_loop(tmp_path, server, iterations=14)
+        run, _ = run_loop(tmp_path, server, 14, "llm.continue_cut_answers=false")
         prompts = server.prompts()
         per_call = server.requests_per_call()
     # Answers that arrive are not resent: a bad edit costs exactly one request.

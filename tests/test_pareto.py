@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from support_search import run_problem, vector_problem
 
-from evolve.config import DatabaseConfig, load_config
-from evolve.database.pareto import COMBINED, ParetoFronts, instance_scores
+from evolve.config import DatabaseConfig, SelectorSpec, load_config
 from evolve.database.records import ProgramRecord
-from evolve.database.sampling import ProgramDatabase
 from evolve.errors import UserError
+from evolve.search.pareto import COMBINED, ParetoFronts, instance_scores
+from evolve.search.population import Population
+from evolve.search.selectors import ParetoSelector
 
 
 def test_fronts_keep_per_instance_winners_and_prune_dominated() -> None:
@@ -58,9 +59,9 @@ def _record(pid: str, score: float, instances: dict[str, float], island: int = 0
 
 
 def test_database_pareto_mode_samples_the_specialist_that_exploit_ignores() -> None:
-    cfg = DatabaseConfig(num_islands=1, exploration_ratio=0.0, exploitation_ratio=0.0, elite_ratio=0.0,
-                         pareto_ratio=1.0, num_diverse_inspirations=0, feature_dimensions=[])
-    db = ProgramDatabase(cfg, seed=1)
+    cfg = DatabaseConfig(num_islands=1, parent_selection=[SelectorSpec("pareto")],
+                         num_diverse_inspirations=0, feature_dimensions=[])
+    db = Population(cfg, seed=1)
     db.add(_record("generalist", 0.8, {"a": 0.8, "b": 0.8}))
     db.add(_record("specialist", 0.5, {"a": 0.1, "b": 0.9}))
     db.add(_record("dominated", 0.4, {"a": 0.4, "b": 0.4}))
@@ -69,16 +70,22 @@ def test_database_pareto_mode_samples_the_specialist_that_exploit_ignores() -> N
     parents = {s.parent.id for s in samples}
     assert parents == {"generalist", "specialist"}
     # A rebuild from the stored order gives the same fronts.
-    again = ProgramDatabase(cfg, seed=1)
+    again = Population(cfg, seed=1)
     again.rebuild(list(db.programs()))
-    assert again.pareto[0].weights() == db.pareto[0].weights()
+    fronts, rebuilt = db.selection.selectors[0], again.selection.selectors[0]
+    assert isinstance(fronts, ParetoSelector) and isinstance(rebuilt, ParetoSelector)
+    assert rebuilt.fronts[0].weights() == fronts.fronts[0].weights()
 
 
-def test_pareto_ratio_counts_in_the_ratio_sum() -> None:
-    with pytest.raises(UserError, match="pareto_ratio must sum to 1"):
+def test_pareto_is_an_ordinary_weighted_selector() -> None:
+    cfg = load_config({"database": {"parent_selection": [
+        {"name": "exploit", "weight": 0.7}, {"name": "pareto", "weight": 0.3}]}})
+    assert [(s.name, s.weight) for s in cfg.database.parent_selection] == [
+        ("exploit", 0.7), ("pareto", 0.3)]
+    # The ratio keys of earlier versions name what replaced them.
+    with pytest.raises(UserError, match="replaced by database.parent_selection") as caught:
         load_config({"database": {"pareto_ratio": 0.3}})
-    cfg = load_config({"database": {"pareto_ratio": 0.3, "exploitation_ratio": 0.4}})
-    assert cfg.database.pareto_ratio == 0.3
+    assert caught.value.where.endswith("database.pareto_ratio")
 
 
 def _parents_on_a_front(programs: list[ProgramRecord]) -> tuple[int, int]:
@@ -101,15 +108,14 @@ def test_pareto_parents_through_the_loop(tmp_path: Path) -> None:
     folder = vector_problem(tmp_path)
     common = ["budget.iterations=40", "evaluation.workers=1", "llm.concurrency=1", "database.num_islands=2",
               "database.migration_interval=0"]
-    pareto = common + ["database.exploration_ratio=0", "database.exploitation_ratio=0",
-                       "database.elite_ratio=0", "database.pareto_ratio=1"]
+    pareto = common + ["database.parent_selection=[{name: pareto}]"]
     run, _ = run_problem(folder, tmp_path / "p", pareto)
     programs = list(run.store.programs(run.run_id))
     hits, total = _parents_on_a_front(programs)
     assert total == 40 and hits == total
     assert all(p.instances for p in programs if p.valid)
     # Control: uniform parents from the island often pick programs that were never on a front.
-    explore = common + ["database.exploration_ratio=1", "database.exploitation_ratio=0", "database.elite_ratio=0"]
+    explore = common + ["database.parent_selection=[{name: explore}]"]
     run2, _ = run_problem(folder, tmp_path / "e", explore)
     hits2, total2 = _parents_on_a_front(list(run2.store.programs(run2.run_id)))
     assert total2 == 40 and hits2 < total2

@@ -96,21 +96,18 @@ def test_two_controllers_share_one_run(postgres_url: str, tmp_path: Path) -> Non
 
 
 def test_claiming_islands_a_live_controller_owns_is_refused(postgres_url: str) -> None:  # noqa: F811
-    from evolve.config import DatabaseConfig
-    from evolve.database.sampling import ProgramDatabase
-    from evolve.database.shared_islands import SharedIslands
+    from evolve.database.claims import IslandClaim
 
     url = fresh_postgres_database(postgres_url, "claims")
-    cfg = DatabaseConfig(num_islands=4)
     with Store(url) as store:
         run_id = store.create_run("claims", "p", {}, 0)
-        first = SharedIslands(store, run_id, ProgramDatabase(cfg, 0), cfg, [0, 1])
+        first = IslandClaim(store, run_id, [0, 1])
         first.claim()
         with pytest.raises(UserError, match=r"islands \[1\] .* owned by a live controller"):
-            SharedIslands(store, run_id, ProgramDatabase(cfg, 0), cfg, [1, 2]).claim()
-        SharedIslands(store, run_id, ProgramDatabase(cfg, 0), cfg, [2, 3]).claim()
+            IslandClaim(store, run_id, [1, 2]).claim()
+        IslandClaim(store, run_id, [2, 3]).claim()
         first.release()
-        SharedIslands(store, run_id, ProgramDatabase(cfg, 0), cfg, [1]).claim()  # free again
+        IslandClaim(store, run_id, [1]).claim()  # free again
 
 
 def test_joining_needs_a_shared_database_and_islands(tmp_path: Path) -> None:

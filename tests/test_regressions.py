@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import glob
 import os
-import pickle
 import shutil
 import subprocess
 import sys
@@ -155,13 +154,13 @@ def test_a_zygote_whose_parent_died_mid_run_exits_without_a_traceback(tmp_path):
     import subprocess
     import sys
 
-    from evolve.evaluation._zygote import FrameReader, write_frame
+    from evolve.evaluation.frames import FrameReader, write_frame
     from evolve.evaluation.plain import dumps_plain
+    from evolve.evaluation.sandbox import build_request
 
-    program = b"import time\ndef main():\n    time.sleep(0.5)\n"
-    request = {"program": program, "filename": "slow.py", "files": {}, "env": {},
-               "limits": vars(SandboxLimits(timeout_s=10)),
-               "calls": pickle.dumps([vars(CandidateCall("main"))])}
+    program = tmp_path / "slow.py"
+    program.write_text("import time\ndef main():\n    time.sleep(0.5)\n")
+    request = build_request(program, [CandidateCall("main")], SandboxLimits(timeout_s=10), {}, {})
     zygote = subprocess.Popen([sys.executable, "-m", "evolve.evaluation._zygote"],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               cwd=REPO)

@@ -65,8 +65,10 @@ def test_report_is_self_contained_and_escapes_untrusted_text(run_dir: Path, tmp_
     assert f'id="best-score">{best.score:.6g}<' in html
     assert 'id="program-count">60<' in html
     assert f'id="best-holdout">{holdout_score(best.holdout):.6g}<' in html
-    # offline: plotly.js embedded exactly once, nothing fetched from elsewhere
-    assert html.count("plotly.js v") == 1
+    # offline: plotly.js (its partial cartesian bundle) embedded exactly once, nothing
+    # fetched from elsewhere, and the page a third of what the full library would make it
+    assert html.count("* plotly.js (cartesian - minified) v") == 1 and "* plotly.js v" not in html
+    assert len(html.encode()) < 2_000_000
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"?https?:", html)
     # artifacts hold "<script>alert(1)</script>": shown as text, never as markup
     assert "<script>alert(1)" not in html
@@ -188,3 +190,40 @@ def test_serve_lists_runs_and_serves_reports(run_dir: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_report_layout_fixes(tmp_path: Path) -> None:
+    """Reasons cut at a word with an ellipsis, whole-number ticks where counts and steps are
+    drawn, square MAP-Elites cells, and no empty half-row when no USD was spent."""
+    from support_database import ledger_entry, make_program
+
+    from evolve.database.store import Store
+    from evolve.report.figures import all_figures, integer_ticks
+    from evolve.report.scores import shorten
+
+    reason = "expert 17 is placed twice on one GPU " * 6
+    run = make_run(tmp_path, "offline", programs=25, seed=4, calls=False, llm_models=[])
+    with Store(f"sqlite:///{run / 'evolve.db'}") as store:
+        run_id = store.runs()[0].id
+        store.commit(ledger_entry(make_program(run_id, valid=False, score=None, reason=reason)))
+    with load_run(run) as handle:
+        data = collect_run(handle)
+        html = build_report(handle)
+    cut = next(text for text, _ in data.reasons if text.startswith("expert 17"))
+    assert cut.endswith("\u2026") and len(cut) <= 100
+    assert reason.startswith(cut[:-1]) and reason[len(cut) - 1] == " "  # a word boundary
+    assert shorten("short enough", 100) == "short enough"
+
+    figures = {name: fig.to_plotly_json()["layout"] for name, fig in all_figures(data).items()}
+    for name, axis in (("fig-lineage", "xaxis"), ("fig-validity", "yaxis"), ("fig-islands", "yaxis")):
+        ticks = figures[name][axis]
+        assert ticks["tickformat"] == ",d" and float(ticks["dtick"]).is_integer(), (name, ticks)
+    assert figures["fig-occupancy"]["yaxis"]["scaleanchor"] == "x"
+    assert integer_ticks(7)["dtick"] == 1 and integer_ticks(37)["dtick"] == 5
+    assert integer_ticks(1234)["dtick"] == 200
+
+    # no USD spent: the score-over-evaluations chart takes the whole row, a note follows
+    assert "fig-best-usd" not in figures
+    assert not re.search(r'class="grid2">\s*<div class="chart" id="fig-best-evaluations"', html)
+    assert "the offline engine answered" in html
+    assert 'id="tokens">offline<' in html and 'id="usd">offline<' in html

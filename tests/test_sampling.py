@@ -1,4 +1,4 @@
-"""Parent/inspiration/failure sampling: seeded, ratio-respecting, island-local."""
+"""Parent/inspiration/failure sampling: seeded, weight-respecting, island-local."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ import random
 from collections import Counter
 
 import pytest
-from support_database import db_config, make_program, random_code
+from support_database import db_config, make_program, random_code, selection
 
-from evolve.database.sampling import ProgramDatabase
+from evolve.search.population import Population
 
 
 def populated(
     seed: int = 0, islands: int = 3, per_island: int = 60, **cfg: object
-) -> ProgramDatabase:
-    db = ProgramDatabase(db_config(num_islands=islands, **cfg), seed=seed)
+) -> Population:
+    db = Population(db_config(num_islands=islands, **cfg), seed=seed)
     rng = random.Random(1234)
     for i in range(per_island * islands):
         valid = i % 7 != 3
@@ -30,7 +30,7 @@ def populated(
     return db
 
 
-def sample_trace(db: ProgramDatabase, rounds: int) -> list[tuple[str, str, tuple[str, ...]]]:
+def sample_trace(db: Population, rounds: int) -> list[tuple[str, str, tuple[str, ...]]]:
     trace = []
     for _ in range(rounds):
         island = db.next_island()
@@ -43,7 +43,7 @@ def test_sampling_is_deterministic_for_a_fixed_seed() -> None:
     # the same programs (ids included) go into three databases; two share a seed
     programs_db = populated(seed=5)
     records = list(programs_db.programs())
-    first, second, other = (ProgramDatabase(programs_db.cfg, seed=s) for s in (5, 5, 6))
+    first, second, other = (Population(programs_db.cfg, seed=s) for s in (5, 5, 6))
     for db in (first, second, other):
         for record in records:
             db.add(record)
@@ -51,8 +51,8 @@ def test_sampling_is_deterministic_for_a_fixed_seed() -> None:
     assert sample_trace(first, 200) != sample_trace(other, 200)
 
 
-def test_sampling_modes_follow_the_configured_ratios() -> None:
-    db = populated(exploration_ratio=0.3, exploitation_ratio=0.5, elite_ratio=0.2)
+def test_sampling_modes_follow_the_configured_weights() -> None:
+    db = populated(parent_selection=selection(explore=0.3, exploit=0.5, elite=0.2))
     rounds = 4000
     modes = Counter(db.sample_detailed(db.next_island()).mode for _ in range(rounds))
     assert set(modes) == {"explore", "exploit", "elite"}
@@ -62,10 +62,10 @@ def test_sampling_modes_follow_the_configured_ratios() -> None:
 
 
 def test_exploitation_picks_better_parents_than_exploration() -> None:
-    explore = populated(exploration_ratio=1.0, exploitation_ratio=0.0, elite_ratio=0.0)
-    exploit = populated(exploration_ratio=0.0, exploitation_ratio=1.0, elite_ratio=0.0)
+    explore = populated(parent_selection=selection(explore=1.0))
+    exploit = populated(parent_selection=selection(exploit=1.0))
 
-    def mean_parent_score(db: ProgramDatabase) -> float:
+    def mean_parent_score(db: Population) -> float:
         scores = [db.sample(0)[0].score or 0.0 for _ in range(500)]
         return sum(scores) / len(scores)
 
@@ -73,7 +73,7 @@ def test_exploitation_picks_better_parents_than_exploration() -> None:
 
 
 def test_explore_and_exploit_parents_come_from_the_sampled_island() -> None:
-    db = populated(exploration_ratio=0.5, exploitation_ratio=0.5, elite_ratio=0.0)
+    db = populated(parent_selection=selection(explore=0.5, exploit=0.5))
     for _ in range(300):
         island = db.next_island()
         assert db.sample(island)[0].island == island
@@ -94,7 +94,7 @@ def test_inspirations_are_the_island_leaders_plus_other_cells_never_the_parent()
 
 
 def test_failures_are_the_latest_invalid_programs_of_that_island() -> None:
-    db = ProgramDatabase(db_config(num_islands=2, num_failures=2), seed=0)
+    db = Population(db_config(num_islands=2, num_failures=2), seed=0)
     db.add(make_program(island=0, score=1.0, origin="initial"))
     failures = [
         make_program(island=i % 2, valid=False, score=None, reason=f"r{i}") for i in range(6)
@@ -108,7 +108,7 @@ def test_failures_are_the_latest_invalid_programs_of_that_island() -> None:
 
 
 def test_an_empty_island_is_seeded_from_the_archive() -> None:
-    db = ProgramDatabase(db_config(num_islands=3), seed=0)
+    db = Population(db_config(num_islands=3), seed=0)
     initial = make_program(island=0, score=1.0, origin="initial")
     db.add(initial)
     for island in (1, 2):
@@ -117,7 +117,7 @@ def test_an_empty_island_is_seeded_from_the_archive() -> None:
 
 
 def test_without_any_valid_program_the_initial_program_is_the_parent() -> None:
-    db = ProgramDatabase(db_config(num_islands=2), seed=0)
+    db = Population(db_config(num_islands=2), seed=0)
     with pytest.raises(ValueError, match="empty"):
         db.sample(0)
     initial = make_program(island=0, valid=False, score=None, origin="initial", reason="boom")

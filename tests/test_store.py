@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import IntegrityError
-from support_database import make_call, make_program
+from support_database import ledger_entry, make_call, make_program
 
 from evolve.database import store as store_module
+from evolve.database.ledger import Attempt, Outcome
 from evolve.database.models import SCHEMA_VERSION
 from evolve.database.records import EventRecord, ProgramRecord, RunCounters
 from evolve.database.store import Store
@@ -72,16 +73,17 @@ def test_reopening_the_file_sees_everything(tmp_path: Path) -> None:
         assert isinstance(events[0], EventRecord)
 
 
-def test_counters_are_derived_from_what_is_written(store: Store) -> None:
+def test_counters_are_what_the_ledger_entries_decide(store: Store) -> None:
     run_id = store.create_run("r", "p", {}, 0)
-    store.add_program(make_program(run_id, origin="initial"))
-    store.add_program(make_program(run_id), [make_call(run_id, tokens=100, cost=0.5)])
-    store.add_program(
+    store.commit(ledger_entry(make_program(run_id, origin="initial")))
+    store.commit(ledger_entry(make_program(run_id), [make_call(run_id, tokens=100, cost=0.5)]))
+    store.commit(ledger_entry(
         make_program(run_id, valid=False, score=None, reason="crashed"),
         [make_call(run_id, tokens=10, cost=0.25), make_call(run_id, tokens=20, cost=0.25)],
-    )
-    store.add_program(make_program(run_id, origin="migration", island=1))
-    store.add_llm_call(make_call(run_id, tokens=40, cost=0.125, ok=False, error="timeout"))
+    ))  # fmt: skip
+    store.commit(ledger_entry(make_program(run_id, origin="migration", island=1)))
+    failed = make_call(run_id, tokens=40, cost=0.125, ok=False, error="timeout")
+    store.commit(Attempt(run_id, 4, Outcome.SIDE_CALL, calls=[failed]))
     store.add_counters(run_id, {"iterations": 1})
     assert store.counters(run_id) == RunCounters(
         iterations=3,  # two llm children + the one counted on its own
@@ -95,11 +97,13 @@ def test_counters_are_derived_from_what_is_written(store: Store) -> None:
     )
 
 
-def test_explicit_counters_replace_the_derived_ones(store: Store) -> None:
+def test_the_store_adds_the_counters_it_is_given_and_decides_none(store: Store) -> None:
     run_id = store.create_run("r", "p", {}, 0)
     store.add_program(make_program(run_id), [make_call(run_id)], counters={"evaluations": 2})
     counters = store.counters(run_id)
     assert (counters.evaluations, counters.llm_calls, counters.iterations) == (2, 0, 0)
+    store.add_program(make_program(run_id), [make_call(run_id)])
+    assert store.counters(run_id) == counters
     with pytest.raises(ValueError, match="unknown counters"):
         store.add_program(make_program(run_id), counters={"evals": 1})
 
@@ -128,7 +132,7 @@ def test_a_failed_write_leaves_nothing_of_the_program(store: Store) -> None:
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM evaluations").scalar_one() == 0
     # the retry a resumed controller makes is then counted exactly once
-    assert store.add_program(program, [make_call(run_id)]) is True
+    assert store.commit(ledger_entry(program, [make_call(run_id)])) is True
     assert store.counters(run_id).evaluations == 1
     assert store.counters(run_id).llm_calls == 1
 
@@ -255,9 +259,10 @@ def _writer(path: str, run_id: str, worker: int, barrier) -> None:  # type: igno
     barrier.wait()
     for i in range(PROGRAMS_PER_WRITER):
         program = make_program(run_id, iteration=i, island=worker, score=float(i))
-        store.add_program(program, [make_call(run_id, tokens=10, cost=0.5)])
+        store.commit(ledger_entry(program, [make_call(run_id, tokens=10, cost=0.5)]))
         if i % 4 == 0:
-            store.add_llm_call(make_call(run_id, tokens=1, cost=0.25, ok=False, error="rate_limit"))
+            failed = make_call(run_id, tokens=1, cost=0.25, ok=False, error="rate_limit")
+            store.commit(Attempt(run_id, i, Outcome.SIDE_CALL, calls=[failed]))
     store.close()
 
 

@@ -24,9 +24,12 @@ from evaluators.cloud_transfer.setup import (
 )
 from evolve.errors import UserError
 from evolve.evaluation.sandbox import CandidateCall, SandboxLimits
+from evolve.evaluation.trusted_seed import trusted_seed
 from evolve.evaluation.types import EvaluationContext, EvaluationResult
 from simulators.cloud_transfer import InvalidRouting, load_scenario
+from simulators.cloud_transfer.holdout import draw_holdout
 from simulators.cloud_transfer.model import ADRS_NUM_VMS, ADRS_VM_PRICE_PER_HOUR
+from simulators.cloud_transfer.network import scenario_from_dict
 
 CONVERT = "evaluators.cloud_transfer.convert:paths_to_plain"
 TRAIN_SCENARIOS = [
@@ -34,6 +37,7 @@ TRAIN_SCENARIOS = [
     for n in ("intra_aws", "intra_azure", "intra_gcp", "inter_agz", "inter_gaz2")
 ]
 HOLDOUT_SCENARIOS = "data/holdout"
+SECRET = "secret"  # holdout drawn from the installation's secret seed
 
 
 def _arg(key: str) -> str:
@@ -120,9 +124,23 @@ class CloudTransferEvaluator:
         )
         if not self.train:
             raise UserError("no train scenarios", _arg("scenarios"))
-        self.holdout = (
-            self._prepare(problem_dir, network_path, holdout, "holdout") if holdout else []
-        )
+        if holdout == SECRET:
+            self.holdout = self._secret_holdout(network_path)
+        else:
+            self.holdout = (
+                self._prepare(problem_dir, network_path, holdout, "holdout") if holdout else []
+            )
+
+    def _secret_holdout(self, network_path: Path) -> list[PreparedScenario]:
+        """Scenarios drawn by the documented holdout rule from this installation's secret
+        seed, so no file and no public seed names them (docs/problems/cloud_transfer.md)."""
+        seed = trusted_seed("cloud_transfer/holdout")
+        drawn = draw_holdout(self.network, seed, [p.scenario.src for p in self.train])
+        return [
+            prepare(self.network, str(network_path.resolve()),
+                    scenario_from_dict(data["name"], data, self.network), self.model)
+            for data in drawn
+        ]
 
     @staticmethod
     def _prices(mode: str, value: float | dict[str, float] | None) -> dict[str, float]:

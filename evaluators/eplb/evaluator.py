@@ -1,39 +1,42 @@
 """EPLB evaluator: runs a candidate balancer in the sandbox, scores it with the simulator.
 
 Per workload the candidate plans on window i (a fresh sandbox process per window, so no
-state carries between windows) and the plan is scored on window i+1. One more process
-times the candidate on train windows in turn (distinct inputs, so caching results does
-not help) and finally re-plans window 0 in that same process: an answer different from
-the fresh-process one means the output depends on something besides the window (state
-kept between calls, unseeded randomness). Combined score, documented in docs/problems/eplb.md:
+state carries between windows) and the plan is scored on window i+1. Workloads are
+generated from this installation's secret seed by default (``workloads: secret``), so
+no file and no public code holds the windows a plan is scored on; a workload file (such
+as the published fixture, which reproduces the reference numbers) is the documented
+public mode. Speed is measured by the trusted side against a reference balancer timed
+in the same evaluation (``timing.py``). Combined score, documented in
+docs/problems/eplb.md:
 
-    speed_term = floor(min(1, speed_target_ms / time_ms) / speed_step) * speed_step
+    speed_term = nearest speed_step of min(1, (reference_ms / candidate_ms) / speed_target_speedup)
     score = balance * (1 - speed_weight + speed_weight * speed_term)
 
-The speed term moves in ``speed_step`` steps (5 % by default) so that timing noise
-between two runs of the same program cannot pass for progress. Here balance is the GPU-level balancedness (mode "gpu") or the slot-level one the ADRS
+Here balance is the GPU-level balancedness (mode "gpu") or the slot-level one the ADRS
 evaluator reports (mode "adrs"), averaged over train workloads.
 """
 
 from __future__ import annotations
 
-import math
-import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from evaluators.eplb import feedback
+from evaluators.eplb import feedback, timing
 from evaluators.eplb.decode import InvalidOutput, Placement, decode_result, same_output
 from evolve.errors import UserError
 from evolve.evaluation.sandbox import CandidateCall, SandboxLimits, SandboxResult
+from evolve.evaluation.trusted_seed import trusted_seed
 from evolve.evaluation.types import EvaluationContext, EvaluationResult
 from simulators.eplb import (
     DEFAULT_BYTES_PER_EXPERT,
     Topology,
+    WorkloadModel,
     WorkloadScore,
+    generate_windows,
     load_windows,
     score_workload,
 )
@@ -41,6 +44,20 @@ from simulators.eplb import (
 HARNESS = Path(__file__).with_name("harness.py")
 CANDIDATE_FILE = "candidate_program.py"
 MODES = ("gpu", "adrs")
+SECRET = "secret"
+# Hidden workloads: the fixture's model for train; hotter/faster and milder/grouped/slower
+# drift for holdout (the models of the public holdout files, with secret seeds).
+SECRET_TRAIN = {"secret_train": WorkloadModel()}
+SECRET_HOLDOUT = {
+    "secret_holdout_hot_fast": WorkloadModel(num_windows=4, expert_sigma=1.3, drift_rho=0.8),
+    "secret_holdout_grouped_slow": WorkloadModel(
+        num_windows=4, expert_sigma=0.8, group_sigma=0.6, drift_rho=0.95),
+}
+RENAMED = {
+    "speed_target_ms": "speed_target_speedup (speed is now the ratio to the reference "
+                       "balancer timed in the same evaluation; see docs/problems/eplb.md)",
+    "timing_calls": "timing_rounds (each timing process plans every train window once)",
+}
 INFRASTRUCTURE_FAULTS = ("sandbox error:", "sandbox setup failed:", "the sandbox process")
 
 
@@ -72,10 +89,12 @@ def _paths(value: Any, key: str) -> list[str]:
 class EPLBEvaluator:
     """Scores ``rebalance_experts(weight, num_replicas, num_groups, num_nodes, num_gpus)``."""
 
+    RENAMED_ARGS = RENAMED  # stored runs' old keys get a one-line pointer to the new ones
+
     def __init__(
         self,
         problem_dir: Path,
-        workloads: str | list[str] = "data/synthetic_seed0_windows.npz",
+        workloads: str | list[str] = SECRET,
         holdout: str | list[str] | None = None,
         num_replicas: int = 288,
         num_groups: int = 8,
@@ -83,9 +102,10 @@ class EPLBEvaluator:
         num_gpus: int = 32,
         mode: str = "gpu",
         speed_weight: float = 0.1,
-        speed_target_ms: float = 2.0,
+        speed_target_speedup: float = 10.0,
         speed_step: float = 0.05,
-        timing_calls: int = 8,
+        timing_rounds: int = 2,
+        reference: str = "initial_program.py",
         timeout_s: float = 30.0,
         memory_mb: int = 4096,
         bytes_per_expert: int = DEFAULT_BYTES_PER_EXPERT,
@@ -102,9 +122,9 @@ class EPLBEvaluator:
             )
         checks = {
             "speed_weight": 0.0 <= speed_weight <= 1.0,
-            "speed_target_ms": speed_target_ms > 0,
+            "speed_target_speedup": speed_target_speedup > 0,
             "speed_step": 0.0 <= speed_step <= 1.0,
-            "timing_calls": isinstance(timing_calls, int) and timing_calls >= 1,
+            "timing_rounds": isinstance(timing_rounds, int) and timing_rounds >= 1,
             "timeout_s": timeout_s > 0,
             "memory_mb": isinstance(memory_mb, int) and memory_mb > 0,
             "bytes_per_expert": isinstance(bytes_per_expert, int) and bytes_per_expert > 0,
@@ -114,16 +134,34 @@ class EPLBEvaluator:
                 raise UserError(f"out of range: {locals()[key]!r}", f"evaluator_args.{key}")
         self.mode = mode
         self.speed_weight = float(speed_weight)
-        self.speed_target_ms = float(speed_target_ms)
+        self.speed_target_speedup = float(speed_target_speedup)
         self.speed_step = float(speed_step)
-        self.timing_calls = timing_calls
+        self.timing_rounds = timing_rounds
         self.timeout_s = float(timeout_s)
         self.memory_mb = memory_mb
         self.bytes_per_expert = bytes_per_expert
-        self.train = [self._load(p, "workloads") for p in _paths(workloads, "workloads")]
-        self.holdout = [self._load(p, "holdout") for p in _paths(holdout or [], "holdout")]
+        self.reference = self._reference(reference)
+        self.train = self._workloads(workloads, "workloads", SECRET_TRAIN)
+        self.holdout = self._workloads(holdout or [], "holdout", SECRET_HOLDOUT)
         if not self.train:
             raise UserError("needs at least one workload file", "evaluator_args.workloads")
+        self.public = workloads != SECRET
+
+    def _reference(self, name: str) -> bytes:
+        path = Path(name) if Path(name).is_absolute() else self.problem_dir / name
+        if not path.is_file():
+            raise UserError(f"reference balancer not found: {path}", "evaluator_args.reference")
+        return path.read_bytes()
+
+    def _workloads(self, value: Any, key: str, secret: dict[str, WorkloadModel]) -> list[Workload]:
+        if value == SECRET:
+            return [self._secret(name, model) for name, model in secret.items()]
+        return [self._load(p, key) for p in _paths(value, key)]
+
+    def _secret(self, name: str, model: WorkloadModel) -> Workload:
+        self._check_experts(model.num_experts)
+        model = WorkloadModel(**{**model.__dict__, "num_groups": self.topology.num_groups})
+        return Workload(name, generate_windows(model, trusted_seed(f"eplb/{name}")))
 
     def _load(self, path: str, key: str) -> Workload:
         full = Path(path) if Path(path).is_absolute() else self.problem_dir / path
@@ -136,7 +174,10 @@ class EPLBEvaluator:
             windows = load_windows(full)
         except (ValueError, OSError) as exc:
             raise UserError(f"{full}: {exc}", where) from None
-        experts = windows.shape[2]
+        self._check_experts(windows.shape[2])
+        return Workload(full.stem, windows)
+
+    def _check_experts(self, experts: int) -> None:
         if experts % self.topology.num_groups:
             raise UserError(
                 f"{experts} experts do not split into {self.topology.num_groups} groups",
@@ -147,7 +188,6 @@ class EPLBEvaluator:
                 f"{self.topology.num_replicas} slots cannot hold {experts} experts",
                 "evaluator_args.num_replicas",
             )
-        return Workload(full.stem, windows)
 
     # ------------------------------------------------------------------ sandbox calls
 
@@ -199,43 +239,42 @@ class EPLBEvaluator:
             raise CandidateFault(f"{what}: {exc}") from None
         return placement, value["result"]
 
-    def _time(
-        self, candidate: bytes, context: EvaluationContext, workload: Workload, first_output: Any
-    ) -> float:
-        """Median seconds per call over distinct windows, then the same-answer re-check.
+    def _call(self, windows: np.ndarray) -> Callable[[int], CandidateCall]:
+        return lambda index: CandidateCall("checked_rebalance", self._args(windows[index]))
 
-        The first call warms up (lazy initialisation); consecutive calls get different
-        windows, so caching results does not help. The last call re-plans window 0 after
-        all the others in the same process and must match the fresh-process answer.
-        """
-        planned = len(workload.windows) - 1
-        order = [i % planned for i in range(1 + self.timing_calls)]
-        calls = [
-            CandidateCall("timed_rebalance", (*self._args(workload.windows[i]), False))
-            for i in order
-        ]
-        calls.append(CandidateCall("timed_rebalance", (*self._args(workload.windows[0]), True)))
-        result = self._run(candidate, context, calls, f"timing run on {workload.name}")
-        if not same_output(result.calls[-1].value, first_output):
+    def _time(self, candidate: bytes, context: EvaluationContext, workload: Workload,
+              expected: list[Any]) -> timing.Timing:
+        """Trusted timing against the reference; every timed answer is checked."""
+        def run(code: bytes, calls: list[CandidateCall], what: str) -> SandboxResult:
+            return self._run(code, context, calls, f"{what} on {workload.name}")
+
+        def same(value: Any, first: Any) -> bool:
+            return isinstance(value, dict) and same_output(value.get("result"), first)
+
+        try:
+            return timing.measure(
+                run, candidate, self.reference, self._call(workload.windows), expected,
+                warmup_window=len(workload.windows) - 1, rounds=self.timing_rounds,
+                seed=context.seed, same=same)
+        except timing.OutputMismatch as exc:
             raise CandidateFault(
-                f"window 0 of {workload.name}: planning it again after other windows gave a "
-                "different placement than in a fresh process; the output must depend only on "
-                "the given window (no state kept between calls, no unseeded randomness)"
-            )
-        times = [t for outcome in result.calls[1:-1] for t in outcome.times_s]
-        return statistics.median(times)
+                f"window {exc.window} of {workload.name}: planning it again in a process "
+                "that planned other windows gave a different placement than in a fresh "
+                "process; the output must depend only on the given window (no state kept "
+                "between calls, no unseeded randomness)"
+            ) from None
 
     # ------------------------------------------------------------------ scoring
 
     def _score_workload(
         self, candidate: bytes, context: EvaluationContext, workload: Workload
-    ) -> tuple[WorkloadScore, Any]:
+    ) -> tuple[WorkloadScore, list[Any]]:
         plans = [
             self._plan(candidate, context, workload, i) for i in range(len(workload.windows) - 1)
         ]
         placements = [(p.phy2log, p.logcnt) for p, _ in plans]
         score = score_workload(workload.windows, placements, self.topology, self.bytes_per_expert)
-        return score, plans[0][1]
+        return score, [raw for _, raw in plans]
 
     def _balance(self, score: WorkloadScore) -> float:
         return score.balancedness["slot" if self.mode == "adrs" else "gpu"]
@@ -246,12 +285,12 @@ class EPLBEvaluator:
             train = []
             for workload in self.train:
                 train.append(self._score_workload(candidate, context, workload))
-            seconds = self._time(candidate, context, self.train[0], train[0][1])
+            speed = self._time(candidate, context, self.train[0], train[0][1])
             holdout = [self._score_workload(candidate, context, w)[0] for w in self.holdout]
         except CandidateFault as fault:
             return EvaluationResult.invalid(fault.reason, **fault.artifacts)
         scores = [s for s, _ in train]
-        metrics = self._metrics(scores, seconds)
+        metrics = self._metrics(scores, speed)
         artifacts = {"summary": feedback.summary(metrics, self.mode)}
         artifacts["worst_layers"] = "\n".join(
             feedback.worst_layers(w.name, s) for w, s in zip(self.train, scores)
@@ -275,15 +314,12 @@ class EPLBEvaluator:
             artifacts=artifacts,
         )
 
-    def _metrics(self, scores: list[WorkloadScore], seconds: float) -> dict[str, float]:
+    def _metrics(self, scores: list[WorkloadScore], speed: timing.Timing) -> dict[str, float]:
         def mean(values: list[float]) -> float:
             return float(np.mean(values))
 
-        time_ms = seconds * 1e3
-        raw_speed = min(1.0, self.speed_target_ms / time_ms) if time_ms > 0 else 1.0
-        speed_term = raw_speed
-        if self.speed_step > 0:  # a small epsilon keeps exact multiples in their own step
-            speed_term = math.floor(raw_speed / self.speed_step + 1e-9) * self.speed_step
+        speed_term, raw_speed = timing.speed_term(
+            speed.speedup, self.speed_target_speedup, self.speed_step)
         balance = mean([self._balance(s) for s in scores])
         metrics = {
             "balance": balance,
@@ -300,7 +336,10 @@ class EPLBEvaluator:
             "bytes_moved_cross_node": mean([s.bytes_cross_node for s in scores]),
             "replication_memory": mean([float(s.replication_bytes) for s in scores]),
             "same_gpu_duplicates": mean([s.same_gpu_duplicates for s in scores]),
-            "candidate_time_ms": time_ms,
+            "candidate_time_ms": speed.candidate_ms,
+            "reference_time_ms": speed.reference_ms,
+            "speedup_vs_reference": speed.speedup,
+            "public_workloads": float(self.public),
             "simulator_time_ms": mean([s.simulator_s_per_rebalance for s in scores]) * 1e3,
         }
         return metrics

@@ -16,7 +16,8 @@ def summary(metrics: dict[str, float], mode: str) -> str:
         f"GPU {metrics['balancedness_gpu']:.4f}, node {metrics['balancedness_node']:.4f}, "
         f"slot {metrics['balancedness_slot']:.4f}; hottest GPU carries "
         f"{metrics['peak_to_mean_gpu']:.2f}x the mean on average. rebalance_experts takes "
-        f"{metrics['candidate_time_ms']:.2f} ms per call (median, 1 thread)."
+        f"{metrics['candidate_time_ms']:.2f} ms per call (median, 1 thread), "
+        f"{metrics['speedup_vs_reference']:.2f}x the speed of the reference balancer."
     )
 
 

@@ -5,7 +5,9 @@ The evaluator runs this file as the sandbox program and ships the candidate as
 cannot tell: whether the call modified its input tensor. The candidate runs in the
 same process and could tamper with this wrapper, but it could then only hide a
 modification of its own copy of the input; the trusted side scores against its own
-copy of every window, so the score stays correct.
+copy of every window, so the score stays correct. Every call, planned or timed, goes
+through ``checked_rebalance``, so the candidate cannot tell them apart; the timing
+itself is done outside this process, by the sandbox zygote.
 """
 
 from __future__ import annotations
@@ -51,15 +53,3 @@ def checked_rebalance(
     )
     return {"result": result, "input_mutated": not unchanged}
 
-
-def timed_rebalance(
-    weight: torch.Tensor,
-    num_replicas: int,
-    num_groups: int,
-    num_nodes: int,
-    num_gpus: int,
-    keep: bool,
-) -> Any:
-    """Call the candidate (the sandbox times this call); return its result only if ``keep``."""
-    result = _function()(weight, num_replicas, num_groups, num_nodes, num_gpus)
-    return result if keep else None

@@ -1,14 +1,15 @@
 """KernelBench-style evaluator: candidate ``ModelNew`` checked against the reference ``Model``.
 
 Flow of one evaluation (trusted side):
-1. static gate on the source text (``static_gate.py``);
-2. fresh hidden seeds -> inputs for every shape, reference outputs computed here;
-3. one sandbox run of ``harness.py`` with the candidate shipped as ``model_new.py``:
-   per shape ``load`` + ``check`` (fresh / same / refilled buffers) + ``time_forward``;
-4. every returned output compared here (``checks.py``); timing reported per shape.
-On CUDA the score is the speedup over eager PyTorch (``gpu.py``); on CPU (Triton
-interpreter) the score is 1.0 for a correct candidate and timing is flagged as not
-meaningful.
+1. static gate on the source text (``static_gate.py``), a fast first filter;
+2. a :class:`~evaluators.kernelbench.script.Script` of calls with fresh secret keys;
+3. the reference runs the script in its own sandbox process, then the candidate does
+   (``harness.py`` is the program; inputs are built inside each process from the keys);
+4. the answers are compared call by call (``verdict.py``); the times are the sandbox
+   zygote's, around each call.
+On CUDA the score is the speedup over eager PyTorch, measured in alternating timing
+processes (``timing.py``, ``gpu.py``); on CPU (Triton interpreter) a correct candidate
+scores 1.0 and its trusted times are reported, not scored.
 """
 
 from __future__ import annotations
@@ -16,36 +17,35 @@ from __future__ import annotations
 import random
 import statistics
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evaluators.kernelbench.checks import StepVerdict, check_steps, compare_values
+from evaluators.kernelbench.gpu import score_on_gpu
 from evaluators.kernelbench.reference import Reference
+from evaluators.kernelbench.script import (
+    CALIBRATION_FILE,
+    CANDIDATE_FILE,
+    REFERENCE,
+    REFERENCE_FILE,
+    Program,
+    Script,
+    shape_label,
+)
 from evaluators.kernelbench.settings import KernelBenchSettings, parse_settings
 from evaluators.kernelbench.static_gate import check_source
-from evolve.evaluation.plain import TensorValue
-from evolve.evaluation.sandbox import CandidateCall, Sandbox, SandboxLimits, SandboxResult
+from evaluators.kernelbench.verdict import Rules, Verdict, judge, reference_problem
+from evolve.evaluation.sandbox import Sandbox, SandboxLimits, SandboxResult
 from evolve.evaluation.types import EvaluationContext, EvaluationResult
 
-HARNESS = Path(__file__).with_name("harness.py")
+HERE = Path(__file__).parent
+HARNESS = HERE / "harness.py"
+__all__ = ["CALIBRATION_FILE", "CANDIDATE_FILE", "CPU_NOTE", "REFERENCE_FILE",
+           "KernelBenchEvaluator", "interpreter_sandbox", "shape_label"]
 _INTERPRETER_SANDBOX: list[Sandbox] = []
 _INTERPRETER_LOCK = threading.Lock()
-CANDIDATE_FILE = "model_new.py"
-REFERENCE_FILE = "reference_model.py"
 
-
-@dataclass
-class ShapePlan:
-    """Inputs, steps and expected outputs of one shape, all made on the trusted side."""
-
-    label: str
-    shape: dict[str, Any]
-    init_inputs: list[Any]
-    steps: list[dict[str, Any]]
-    expected: list[list[Any]]
-    timing_sets: list[list[Any]]
-    timing_expected: list[list[Any]]
+CPU_NOTE = ("no GPU: kernels run in the Triton interpreter on CPU, so timing is not scored; "
+            "every correct kernel scores 1.0")
 
 
 def interpreter_sandbox() -> Sandbox:
@@ -58,8 +58,8 @@ def interpreter_sandbox() -> Sandbox:
         return _INTERPRETER_SANDBOX[0]
 
 
-def shape_label(shape: dict[str, Any]) -> str:
-    return ",".join(f"{k}={v}" for k, v in shape.items()) or "default"
+def median_ms(times_s: list[float]) -> float:
+    return float(statistics.median(times_s)) * 1e3 if times_s else float("nan")
 
 
 class KernelBenchEvaluator:
@@ -70,7 +70,12 @@ class KernelBenchEvaluator:
         self.settings: KernelBenchSettings = parse_settings(args)
         self.reference = Reference(self.problem_dir / self.settings.reference,
                                    "evaluator_args.reference")
+        for key, shapes in (("shapes.cpu", self.settings.cpu_shapes),
+                            ("shapes.gpu", self.settings.gpu_shapes)):
+            for shape in shapes:
+                self.reference.check_shape(shape, f"evaluator_args.{key}")
         self._rng = random.SystemRandom()  # hidden seeds: never derived from the run seed
+        self._scales: dict[str, float] | None = None
 
     # ------------------------------------------------------------------ plumbing
     def device(self) -> str:
@@ -99,28 +104,53 @@ class KernelBenchEvaluator:
         return SandboxLimits(timeout_s=context.timeout_s, memory_mb=0,
                              max_processes=s.gpu_max_processes, threads=s.threads)
 
-    # ------------------------------------------------------------------ planning
-    def plan(self, shape: dict[str, Any], init_seed: int, device: str, timing_sets: int
-             ) -> ShapePlan:
-        """Draw ``trials + 1`` value sets and build the step sequence:
-        fresh(S0), same(S0), refill(S1) ... refill(S[trials-1]), fresh(S[trials])."""
-        ref = self.reference
-        trials = self.settings.trials
-        sets = [ref.inputs(shape, self._rng.getrandbits(62)) for _ in range(trials + 1)]
-        order = [("fresh", 0), ("same", 0)]
-        order += [("refill", i) for i in range(1, trials)]
-        order.append(("fresh", trials))
-        model = ref.build(shape, init_seed, device)
-        outputs = [ref.forward(model, s, device) for s in sets]
-        steps = [{"kind": kind, "inputs": sets[i], "set": i} for kind, i in order]
-        expected = [outputs[i] for _, i in order]
-        tsets = [ref.inputs(shape, self._rng.getrandbits(62)) for _ in range(timing_sets)]
-        texpected = [ref.forward(model, s, device) for s in tsets]
-        return ShapePlan(shape_label(shape), shape, ref.init_inputs(shape), steps, expected,
-                         tsets, texpected)
+    def rules(self, device: str) -> Rules:
+        s = self.settings
+        atol, rtol = s.tolerance(device)
+        return Rules(atol, rtol, require_triton=s.backend == "triton",
+                     allowed_ops=Rules.allowed_ops | frozenset(s.allowed_aten_ops),
+                     forbidden_ops=frozenset(s.forbidden_aten_ops),
+                     deterministic=s.deterministic, min_correlation=s.min_correlation,
+                     class_name=s.class_name)
+
+    def run_program(self, sandbox: Sandbox, context: EvaluationContext, device: str,
+                    script: Script, program: Program, init_seed: int,
+                    model_source: bytes | None = None) -> SandboxResult:
+        """One sandbox process of ``program`` answering ``script``."""
+        files = {"kb_inputs.py": (HERE / "inputs.py").read_bytes(),
+                 "kb_sums.py": (HERE / "sums.py").read_bytes(),
+                 REFERENCE_FILE: self.reference.source.encode()}
+        if model_source is not None:
+            files[program.model_file] = model_source
+        return sandbox.run(HARNESS, script.calls(program, init_seed, device),
+                           self.limits(context, device), files=files)
+
+    def element_count(self, shape: dict[str, Any], require_model: bool = False) -> int | None:
+        """Elements of the reference's inputs and parameters at ``shape``, counted on the
+        meta device (nothing is allocated); None when it cannot be sized at ``shape``."""
+        return self.reference.element_count(shape, require_model)
+
+    def size_scales(self) -> dict[str, float]:
+        """Per CPU shape: its elements (inputs and parameters) over the largest GPU
+        shape's, counted on the meta device; empty without GPU shapes."""
+        if self._scales is None:
+            self._scales = {}
+            full = [self.element_count(sh) for sh in self.settings.gpu_shapes]
+            largest = max((n for n in full if n), default=0)
+            for shape in self.settings.cpu_shapes:
+                count = self.element_count(shape)
+                if largest and count:
+                    self._scales[shape_label(shape)] = count / largest
+        return self._scales
 
     # ------------------------------------------------------------------ evaluate
     def evaluate(self, candidate_path: Path, context: EvaluationContext) -> EvaluationResult:
+        result = self._evaluate(candidate_path, context)
+        if self.device() == "cpu":  # said once per run, not per candidate (run_notes)
+            result.run_notes.append(CPU_NOTE)
+        return result
+
+    def _evaluate(self, candidate_path: Path, context: EvaluationContext) -> EvaluationResult:
         s = self.settings
         source = Path(candidate_path).read_text(encoding="utf-8")
         violations = check_source(source, s.gate_spec())
@@ -130,127 +160,61 @@ class KernelBenchEvaluator:
                 static_gate="\n".join(str(v) for v in violations))
         device = self.device()
         init_seed = self._rng.getrandbits(62)
-        check_shapes = s.cpu_shapes if device == "cpu" else s.cpu_shapes + s.gpu_shapes
-        timed = {shape_label(sh) for sh in (s.cpu_shapes if device == "cpu" else s.gpu_shapes)}
-        plans = [self.plan(sh, init_seed, device,
-                           s.timing_sets if shape_label(sh) in timed else 0)
-                 for sh in check_shapes]
-        calls: list[CandidateCall] = []
-        for plan in plans:
-            calls.append(CandidateCall("load", (CANDIDATE_FILE, s.class_name, plan.init_inputs,
-                                                init_seed, device)))
-            poison = [[list(t.shape), str(t.dtype)] for t in plan.expected[0]]
-            calls.append(CandidateCall("check", (plan.steps, poison)))
-            if plan.timing_sets:
-                calls.append(self.timing_call(plan, device, strict=False))
+        script = Script(s.inspect_elements)
+        cpu = device == "cpu"
+        for shape in s.cpu_shapes if cpu else s.cpu_shapes + s.gpu_shapes:
+            script.add_shape(shape_label(shape), shape, s.trials,
+                             timed=s.cpu_timing_repeat if cpu else 0, warmup=1 if cpu else 0,
+                             inspect_share=s.inspect_share)
         sandbox = self.sandbox_for(context, device)
-        result = sandbox.run(HARNESS, calls, self.limits(context, device),
-                             files={CANDIDATE_FILE: source.encode()})
-        if not result.ok:
-            return EvaluationResult.invalid(f"sandbox: {result.reason}",
-                                            stderr=result.stderr[-4000:])
-        timings: dict[str, dict[str, Any]] = {}
-        outcome = self.judge(plans, result, device, timings)
-        if not outcome.valid or device == "cpu":
+        ref = self.run_program(sandbox, context, device, script, REFERENCE, init_seed)
+        problem = reference_problem(script, ref)
+        if problem:
+            return EvaluationResult.invalid(f"the reference failed: {problem}",
+                                            stderr=ref.stderr[-4000:])
+        cand = self.run_program(sandbox, context, device, script,
+                                Program(CANDIDATE_FILE, s.class_name), init_seed, source.encode())
+        if not cand.ok:
+            return EvaluationResult.invalid(f"sandbox: {cand.reason}", stderr=cand.stderr[-4000:])
+        verdict = judge(script, cand, ref, self.rules(device))
+        if not verdict.ok:
+            return self.rejected(verdict, cand)
+        outcome = self.accepted(verdict, device)
+        if cpu:
             return outcome
-        from evaluators.kernelbench.gpu import score_on_gpu
+        return score_on_gpu(self, context, sandbox, outcome, verdict, init_seed, source)
 
-        timed_plans = [p for p in plans if p.timing_sets]
-        return score_on_gpu(self, timed_plans, context, outcome, timings, init_seed, sandbox,
-                            source)
+    def rejected(self, verdict: Verdict, cand: SandboxResult) -> EvaluationResult:
+        artifacts = {"correctness": "\n".join([*verdict.lines, verdict.reason])}
+        if verdict.detail:
+            artifacts["traceback"] = verdict.detail
+        if cand.stderr:
+            artifacts["stderr"] = cand.stderr[-4000:]
+        return EvaluationResult(valid=False, reason=verdict.reason,
+                                metrics={"max_abs_err": verdict.max_abs_err,
+                                         "max_rel_err": verdict.max_rel_err},
+                                artifacts=artifacts)
 
-    def timing_call(self, plan: ShapePlan, device: str, strict: bool) -> CandidateCall:
-        s = self.settings
+    def accepted(self, verdict: Verdict, device: str) -> EvaluationResult:
+        """The result of a correct candidate; on CPU with its trusted times (not scored)."""
+        metrics: dict[str, float] = {
+            "on_gpu": float(device != "cpu"), "timing_meaningful": float(device != "cpu"),
+            "max_abs_err": verdict.max_abs_err, "max_rel_err": verdict.max_rel_err,
+            "checked_calls": float(verdict.checked_calls),
+            "inspected_calls": float(verdict.inspected_calls),
+            "trials": float(verdict.value_sets)}
+        timing: list[str] = []
         if device == "cpu":
-            warmup, repeat, flush = 1, s.cpu_timing_repeat, 0
-        else:
-            warmup, repeat, flush = s.gpu_warmup, s.gpu_repeat * (3 if strict else 1), s.l2_flush_mb
-        verify = sorted({0, repeat // 2, repeat - 1})
-        return CandidateCall("time_forward", (plan.timing_sets, warmup, repeat, flush, strict, verify))
-
-    def judge(self, plans: list[ShapePlan], result: SandboxResult, device: str,
-              timings: dict[str, dict[str, Any]]) -> EvaluationResult:
-        """Turn the harness outcomes into a result: correctness first, then timings
-        (raw timing data per shape label goes into ``timings``)."""
-        s = self.settings
-        atol, rtol = s.tolerance(device)
-        metrics: dict[str, float] = {"on_gpu": float(device != "cpu"),
-                                     "timing_meaningful": float(device != "cpu")}
-        report: list[str] = []
-        timing_lines: list[str] = []
-        max_abs = max_rel = 0.0
-        checked = 0
-        value_sets = 0
-        index = 0
-        for plan in plans:
-            load, check = result.calls[index], result.calls[index + 1]
-            index += 2
-            if not load.ok:
-                first = load.error.splitlines()[0] if load.error else "error"
-                return EvaluationResult.invalid(
-                    f"could not import or build {s.class_name} ({plan.label}): {first}",
-                    traceback=load.error, stderr=result.stderr[-4000:])
-            if not check.ok:
-                first = check.error.splitlines()[0] if check.error else "error"
-                return EvaluationResult.invalid(f"{plan.label}: {first}", traceback=check.error,
-                                                stderr=result.stderr[-4000:])
-            verdict: StepVerdict = check_steps(
-                plan.steps, plan.expected, check.value, atol, rtol,
-                require_triton=s.backend == "triton", extra_allowed_ops=set(s.allowed_aten_ops),
-                forbidden_aten_ops=set(s.forbidden_aten_ops), deterministic=s.deterministic)
-            max_abs, max_rel = max(max_abs, verdict.max_abs_err), max(max_rel, verdict.max_rel_err)
-            if not verdict.ok:
-                artifacts = {"correctness": f"shape {plan.label}: {verdict.reason}"}
-                if verdict.detail:
-                    artifacts["traceback"] = verdict.detail
-                return EvaluationResult(valid=False, reason=f"{plan.label}: {verdict.reason}",
-                                        metrics={"max_abs_err": max_abs, "max_rel_err": max_rel},
-                                        artifacts=artifacts)
-            checked += verdict.checked_calls
-            value_sets += len(verdict.value_sets)
-            report.append(f"shape {plan.label}: {verdict.checked_calls} calls correct "
-                          f"(max abs err {verdict.max_abs_err:.3g}, max rel err "
-                          f"{verdict.max_rel_err:.3g}; atol={atol:g}, rtol={rtol:g})")
-            if plan.timing_sets:
-                timing = result.calls[index]
-                index += 1
-                failure, ms = self.timing_outcome(plan, timing)
-                timings[plan.label] = {"value": timing.value, "call_s": sum(timing.times_s)}
-                if failure:
-                    return EvaluationResult.invalid(f"{plan.label}: {failure}",
-                                                    correctness="\n".join(report))
-                metrics[f"candidate_ms[{plan.label}]"] = ms
-                timing_lines.append(f"shape {plan.label}: median {ms:.4g} ms per call")
-        metrics.update({"max_abs_err": max_abs, "max_rel_err": max_rel,
-                        "checked_calls": float(checked), "trials": float(value_sets)})
-        if device == "cpu":
-            timing_lines.append("CPU run (Triton interpreter): timings are not meaningful "
-                                "and do not affect the score")
+            for label, scale in self.size_scales().items():
+                metrics[f"size_scale[{label}]"] = scale
+            for label, times in verdict.times.items():
+                cand_ms, ref_ms = median_ms(times), median_ms(verdict.reference_times[label])
+                metrics[f"candidate_ms[{label}]"] = cand_ms
+                metrics[f"eager_ms[{label}]"] = ref_ms
+                timing.append(f"shape {label}: median {cand_ms:.4g} ms per call (reference "
+                              f"{ref_ms:.4g} ms), measured by the sandbox around each call")
+            timing.append("CPU run (Triton interpreter): timings are not meaningful and do "
+                          "not affect the score")
         return EvaluationResult(valid=True, score=1.0, metrics=metrics,
-                                artifacts={"correctness": "\n".join(report),
-                                           "timing": "\n".join(timing_lines)})
-
-    def timing_outcome(self, plan: ShapePlan, outcome: Any) -> tuple[str, float]:
-        """(failure or "", median ms) for a ``time_forward`` outcome; checks the outputs
-        of the timed calls the harness kept."""
-        if not outcome.ok:
-            first = outcome.error.splitlines()[0] if outcome.error else "error"
-            return f"forward failed while being timed: {first}", 0.0
-        value = outcome.value
-        if not isinstance(value, dict) or not value.get("event_ms"):
-            return "the timing harness returned no timings", 0.0
-        atol, rtol = self.settings.tolerance(self.device())
-        sets = len(plan.timing_sets)
-        for call_index, outs in dict(value.get("verified", {})).items():
-            want = plan.timing_expected[int(call_index) % sets]
-            if not isinstance(outs, list) or len(outs) != len(want):
-                return f"timed call {call_index} returned a different structure", 0.0
-            for got, w in zip(outs, want):
-                arr = got.array.reshape(got.shape) if isinstance(got, TensorValue) else got
-                if tuple(getattr(got, "shape", ())) != tuple(w.shape):
-                    return f"timed call {call_index} returned the wrong shape", 0.0
-                failure, _, _ = compare_values(arr, w.numpy(), atol, rtol)
-                if failure:
-                    return (f"timed call {call_index} returned wrong values ({failure}); "
-                            "forward must compute the same thing while it is timed"), 0.0
-        return "", float(statistics.median(value["event_ms"]))
+                                artifacts={"correctness": "\n".join(verdict.lines),
+                                           "timing": "\n".join(timing)})

@@ -1,51 +1,59 @@
-"""Trusted harness that runs inside the sandbox child (it is the sandbox's *program*).
+"""Trusted harness that runs inside a sandbox child (it is the sandbox's *program*).
 
-The evaluator ships this file as the program and the candidate source as a data file
-(``model_new.py``). The sandbox imports this module; the evaluator's calls then run
-``load`` (import the model file, build the model), ``check`` (run the correctness steps
-on inputs the trusted side sent) and ``time_forward`` (timing). Everything returned is
-plain data; the trusted side compares it with the reference it computed itself.
+The evaluator ships this file as the program, with the model file (the candidate's
+``model_new.py``, or the reference itself, or the calibration model), the reference as
+``reference_model.py`` (its ``get_inputs`` builds every input here) and the helpers
+``kb_inputs.py`` and ``kb_sums.py``. The candidate's process and the reference's
+process receive the same calls, one at a time, each timed by the sandbox zygote:
 
-This code shares a process with the candidate once ``load`` has run, so nothing it
-reports is trusted blindly: values are recomputed and compared on the trusted side,
-and the self-reported facts (aliasing, launch counts, aten ops, CUDA-event times) are
-defence in depth behind the static gate. It imports nothing from ``evolve``.
+* ``load`` builds the model for one shape;
+* ``forward(key, sums_key, previous_key, mode)`` builds fresh inputs from ``key``, runs
+  forward, and answers with the output's shapes and dtypes, its keyed sums under
+  ``sums_key`` and the previous output's keyed sums under ``previous_key`` (a key the
+  process sees only now). Modes: ``timed``; ``check`` and ``check-new`` (correctness
+  phase: the aten-op recorder runs and freed memory is filled with NaN; ``check`` copies
+  the new values into the previous call's input buffers, ``check-new`` does not);
+* ``inspect`` (sent only after a forward has answered, at positions the process cannot
+  know in advance) returns that forward's outputs, keyed sums of its inputs after the
+  call, and what was seen during it (launches, aten ops, output/input aliasing);
+* ``settle`` returns the last output's sums under a key it sees only now.
+
+Nothing here measures time. This code shares a process with the candidate, so every
+answer is compared on the trusted side with the answer of the reference's process.
+It imports nothing from ``evolve``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import sys
 import tempfile
-import time
-import traceback
 from typing import Any
 
-_STATE: dict[str, Any] = {"launches": 0, "recording": None}
+import kb_inputs
+import kb_sums
+import torch
 
-# The zygote cached its temp dir before the child was confined; PyTorch's compile caches
-# (imported lazily, e.g. by dispatch modes) must go to the child's writable work dir.
+REFERENCE_FILE = "reference_model.py"
+_STATE: dict[str, Any] = {"launches": 0, "recording": None, "modules": {}, "outputs": None,
+                          "inputs": None, "facts": {}}
+
+# The zygote cached its temp dir before the child was confined; compile caches must go
+# to the child's own writable work dir.
 os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.join(os.getcwd(), ".torch_cache"))
 os.environ.setdefault("TRITON_CACHE_DIR", os.path.join(os.getcwd(), ".triton_cache"))
 tempfile.tempdir = None
 
 
-def _torch() -> Any:
-    import torch
-
-    return torch
-
-
 def _count_launches() -> None:
     """Count ``kernel[grid](...)`` launches; pause aten recording while a kernel runs
     (the Triton interpreter copies tensors with aten ops of its own)."""
-    if _STATE.get("launch_hook"):
+    if _STATE.get("launch_hook") or "triton" not in sys.modules:
         return
-    try:
-        from triton.runtime.jit import KernelInterface
-    except ImportError:
-        return
+    from triton.runtime.jit import KernelInterface
+
     original = KernelInterface.__getitem__
 
     def counted(self: Any, grid: Any) -> Any:
@@ -64,20 +72,20 @@ def _count_launches() -> None:
 
         return launch
 
-    KernelInterface.__getitem__ = counted  # type: ignore[method-assign]
+    KernelInterface.__getitem__ = counted
     _STATE["launch_hook"] = True
 
 
 def _op_recorder() -> Any:
     from torch.utils._python_dispatch import TorchDispatchMode
 
-    class OpRecorder(TorchDispatchMode):
+    class OpRecorder(TorchDispatchMode):  # type: ignore[no-untyped-call]
         @classmethod
         def _should_skip_dynamo(cls) -> bool:
             return False  # True would import torch._dynamo (seconds) for nothing here
 
         def __init__(self) -> None:
-            super().__init__()
+            super().__init__()  # type: ignore[no-untyped-call]
             self.ops: set[str] = set()
             self.paused = 0
 
@@ -89,199 +97,151 @@ def _op_recorder() -> Any:
     return OpRecorder()
 
 
-def load(filename: str, class_name: str, init_inputs: list[Any], init_seed: int, device: str,
-         compile_model: bool = False) -> dict[str, Any]:
-    """Import the model file from the work dir (once) and build ``class_name(*init_inputs)``
-    with the torch RNG seeded by ``init_seed`` (the trusted side builds the reference the
-    same way, so randomly initialised parameters match)."""
-    torch = _torch()
-    interpret = os.environ.get("TRITON_INTERPRET") == "1"
-    if "triton" in sys.modules:
-        _count_launches()
-    module = _STATE.setdefault("modules", {}).get(filename)
+def _module(filename: str) -> Any:
+    module = _STATE["modules"].get(filename)
     if module is None:
-        path = os.path.join(os.getcwd(), filename)
-        module_name = os.path.splitext(filename)[0]
-        spec = importlib.util.spec_from_file_location(module_name, path)
+        name = os.path.splitext(filename)[0]
+        spec = importlib.util.spec_from_file_location(name, os.path.join(os.getcwd(), filename))
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot load {filename}")
         module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
+        sys.modules[name] = module
         spec.loader.exec_module(module)
         _STATE["modules"][filename] = module
+    return module
+
+
+def load(model_file: str, class_name: str, shape: dict[str, Any], init_seed: int, device: str,
+         compile_model: bool = False, init_args: list[Any] | None = None) -> dict[str, Any]:
+    """Build ``class_name`` from ``model_file`` for ``shape`` (init inputs from the
+    reference, or ``init_args``), with the torch RNG seeded by ``init_seed``."""
+    _STATE.update(outputs=None, inputs=None, facts={}, model=None)
+    reference = _module(REFERENCE_FILE)
+    input_kwargs, init_kwargs = kb_inputs.apply_shape(reference, shape)
+    _STATE.update(reference=reference, input_kwargs=input_kwargs, device=device)
+    module = _module(model_file)
+    if module is not reference:  # a model file may use the same size names
+        kb_inputs.set_sizes(module, kb_inputs.module_sizes(reference, shape))
     _count_launches()  # the model file may be the first to import triton
-    cls = getattr(module, class_name)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(init_seed)
-        model = cls(*init_inputs)
-    if isinstance(model, torch.nn.Module):
-        model = model.to(device)
+    init = init_args if init_args is not None else kb_inputs.make_init_inputs(
+        reference, init_kwargs, device)
+    model = kb_inputs.build_model(getattr(module, class_name), init, init_seed, device)
     if compile_model:
         model = torch.compile(model)
     _STATE["model"] = model
-    _STATE["device"] = device
     triton = sys.modules.get("triton")
-    interpreted = bool(triton is not None and triton.knobs.runtime.interpret)
-    return {"triton_interpret_env": interpret, "triton_interpreted": interpreted,
+    return {"triton_interpreted": bool(triton is not None and triton.knobs.runtime.interpret),
             "cuda": bool(torch.cuda.is_available())}
 
 
 def _sync() -> None:
-    torch = _torch()
-    if _STATE.get("device", "cpu").startswith("cuda"):
+    if str(_STATE.get("device", "cpu")).startswith("cuda"):
         torch.cuda.synchronize()
 
 
-def _to_device(values: list[Any]) -> list[Any]:
-    torch = _torch()
-    device = _STATE["device"]
-    return [v.to(device).clone() if isinstance(v, torch.Tensor) else v for v in values]
+def _specs(tensors: list[Any]) -> list[tuple[Any, Any, Any]]:
+    return [(t.shape, t.dtype, t.device) for t in tensors
+            if isinstance(t, torch.Tensor) and t.is_floating_point()]
 
 
-def _storage_span(t: Any) -> tuple[int, int]:
+def _poison(specs: list[tuple[Any, Any, Any]]) -> None:
+    """Leave NaN-filled blocks of these sizes in the allocator, so an output that is never
+    written (``torch.empty``) tends to show NaN rather than old data."""
+    blocks = [torch.full(shape, float("nan"), dtype=dtype, device=device)
+              for shape, dtype, device in specs]
+    del blocks
+
+
+def _flatten(value: Any) -> tuple[list[Any], str]:
+    if isinstance(value, torch.Tensor):
+        return [value], "tensor"
+    if isinstance(value, (tuple, list)) and all(isinstance(v, torch.Tensor) for v in value):
+        return list(value), f"{type(value).__name__}:{len(value)}"
+    return [], f"other:{type(value).__name__}"
+
+
+def _span(t: Any) -> tuple[int, int]:
     storage = t.untyped_storage()
     return storage.data_ptr(), storage.data_ptr() + storage.nbytes()
 
 
 def _aliases(outputs: list[Any], inputs: list[Any]) -> list[list[int]]:
-    torch = _torch()
     found = []
     for i, out in enumerate(outputs):
-        if not isinstance(out, torch.Tensor):
-            continue
-        o_start, o_end = _storage_span(out)
         for j, inp in enumerate(inputs):
             if isinstance(inp, torch.Tensor) and inp.numel() and out.numel():
-                i_start, i_end = _storage_span(inp)
-                if o_start < i_end and i_start < o_end:
+                (a, b), (c, d) = _span(out), _span(inp)
+                if a < d and c < b:
                     found.append([i, j])
     return found
 
 
-def _poison(specs: list[list[Any]]) -> None:
-    """Leave NaN-filled blocks of the expected output sizes in the allocator, so an
-    output that is never written (``torch.empty``) shows up as NaN, not as old data."""
-    torch = _torch()
-    blocks = []
-    for shape, dtype_name in specs:
-        dtype = getattr(torch, dtype_name.removeprefix("torch."))
-        fill = float("nan") if dtype.is_floating_point else -12345
-        blocks.append(torch.full(tuple(shape), fill, dtype=dtype, device=_STATE["device"]))
-    del blocks
+def _inputs(key: int, mode: str) -> list[Any]:
+    fresh: list[Any] = kb_inputs.make_inputs(_STATE["reference"], _STATE["input_kwargs"], key,
+                                             _STATE["device"])
+    old: list[Any] | None = _STATE["inputs"] if mode == "check" else None
+    if old is None or len(old) != len(fresh) or any(
+            isinstance(o, torch.Tensor) != isinstance(f, torch.Tensor)
+            or (isinstance(o, torch.Tensor) and (o.shape != f.shape or o.dtype != f.dtype))
+            for o, f in zip(old, fresh)):
+        return fresh
+    for buffer, value in zip(old, fresh):
+        if isinstance(buffer, torch.Tensor):
+            buffer.copy_(value)
+    return [b if isinstance(b, torch.Tensor) else f for b, f in zip(old, fresh)]
 
 
-def _snapshot(value: Any) -> tuple[list[Any], str]:
-    """(list of CPU copies of the output tensors, structure tag) for the trusted side."""
-    torch = _torch()
-    if isinstance(value, torch.Tensor):
-        return [value.detach().clone().cpu()], "tensor"
-    if isinstance(value, (tuple, list)) and all(isinstance(v, torch.Tensor) for v in value):
-        return [v.detach().clone().cpu() for v in value], f"{type(value).__name__}:{len(value)}"
-    return [], f"other:{type(value).__name__}"
-
-
-def check(steps: list[dict[str, Any]], poison: list[list[Any]]) -> list[dict[str, Any]]:
-    """Run the correctness steps in order. A step is ``{"kind": "fresh"|"same"|"refill",
-    "inputs": [...]}``: *fresh* builds new input buffers, *same* and *refill* copy the
-    given values into the existing buffers in place and call again."""
-    torch = _torch()
-    model = _STATE["model"]
-    results: list[dict[str, Any]] = []
-    buffers: list[Any] = []
-    for step in steps:
-        if step["kind"] == "fresh" or not buffers:
-            buffers = _to_device(step["inputs"])
-        else:
-            for buf, value in zip(buffers, step["inputs"]):
-                if isinstance(buf, torch.Tensor):
-                    buf.copy_(value.to(buf.device))
-        _poison(poison)
-        recorder = _op_recorder()
-        _STATE["launches"] = 0
+def forward(key: int, sums_key: int, previous_key: int | None, mode: str) -> dict[str, Any]:
+    """One call of the model on fresh inputs (see the module docstring)."""
+    previous = None
+    if previous_key is not None and _STATE["outputs"] is not None:
+        previous = kb_sums.sums(_STATE["outputs"], previous_key)
+    check = mode != "timed"
+    released = _specs(_STATE["outputs"]) if _STATE["outputs"] is not None else None
+    _STATE["outputs"] = None
+    if mode != "check":
+        _STATE["inputs"] = None
+    inputs = _inputs(key, mode)
+    if check:  # the previous outputs' sizes (the inputs' before the first call)
+        _poison(_specs(inputs) if released is None else released)
+    _STATE["inputs"], _STATE["facts"] = inputs, {}
+    recorder = _op_recorder() if check else None
+    _STATE["launches"] = 0
+    _sync()
+    try:
+        _STATE["recording"] = recorder
+        with torch.no_grad(), recorder if recorder is not None else contextlib.nullcontext():
+            value = _STATE["model"](*inputs)
         _sync()
-        try:
-            _STATE["recording"] = recorder
-            with torch.no_grad(), recorder:
-                value = model(*buffers)
-            _sync()
-        except Exception as exc:  # noqa: BLE001 - reported to the trusted side as data
-            _STATE["recording"] = None
-            tail = "".join(traceback.format_tb(exc.__traceback__)[-4:])
-            results.append({"error": f"{type(exc).__name__}: {exc}\n{tail}"[:4000]})
-            break
-        finally:
-            _STATE["recording"] = None
-        outputs, structure = _snapshot(value)
-        flat = [value] if isinstance(value, torch.Tensor) else list(value) if isinstance(
-            value, (tuple, list)) else []
-        results.append({
-            "structure": structure,
-            "outputs": outputs,
-            "inputs_after": [b.detach().clone().cpu() if isinstance(b, torch.Tensor) else b
-                             for b in buffers],
-            "aliases": _aliases(flat, buffers),
-            "launches": int(_STATE["launches"]),
-            "aten_ops": sorted(recorder.ops),
-        })
-        del value, flat
-    return results
+    finally:
+        _STATE["recording"] = None
+    outputs, structure = _flatten(value)
+    _STATE["facts"] = {"launches": int(_STATE["launches"]),
+                       "aten_ops": sorted(recorder.ops) if recorder is not None else [],
+                       "aliases": _aliases(outputs, inputs)}
+    _STATE["outputs"] = outputs
+    return {"structure": structure,
+            "outputs": [[list(o.shape), str(o.dtype)] for o in outputs],
+            "sums": kb_sums.sums(outputs, sums_key), "previous": previous}
 
 
-def time_forward(input_sets: list[list[Any]], warmup: int, repeat: int, flush_mb: int,
-                 strict: bool, verify: list[int]) -> dict[str, Any]:
-    """Time ``repeat`` calls, each on freshly refilled inputs (cycling through
-    ``input_sets``), after ``warmup`` untimed calls.
+def _sample(tensor: Any, key: int, limit: int) -> Any:
+    if tensor.numel() <= limit:
+        return tensor.detach().cpu().clone()
+    generator = torch.Generator().manual_seed(key)
+    index = torch.randint(tensor.numel(), (limit,), generator=generator)
+    return {"sample": tensor.detach().reshape(-1)[index.to(tensor.device)].cpu()}
 
-    CUDA: the L2 cache is flushed before every call; CUDA events bracket the call and the
-    device is fully synchronized after it; host wall time around call + device sync is
-    recorded beside the events as a cross-check. ``strict`` builds new buffers for every
-    call. CPU: host wall time only. Outputs of the calls listed in ``verify`` come back so
-    the trusted side can check that timed calls compute the right thing.
-    """
-    torch = _torch()
-    model = _STATE["model"]
-    cuda = _STATE["device"].startswith("cuda")
-    staged = [_to_device(s) for s in input_sets]
-    buffers = [[v.clone() if isinstance(v, torch.Tensor) else v for v in staged[0]]]
-    flush = None
-    if cuda and flush_mb > 0:
-        flush = torch.empty(flush_mb * (1 << 20) // 4, dtype=torch.int32, device=_STATE["device"])
-    event_ms: list[float] = []
-    wall_ms: list[float] = []
-    kept: dict[int, Any] = {}
-    with torch.no_grad():
-        for i in range(warmup + repeat):
-            source = staged[(i - warmup) % len(staged)]
-            if strict:
-                buffers[0] = [v.clone() if isinstance(v, torch.Tensor) else v for v in source]
-            else:
-                for buf, value in zip(buffers[0], source):
-                    if isinstance(buf, torch.Tensor):
-                        buf.copy_(value)
-            if flush is not None:
-                flush.zero_()
-            if cuda:
-                start_event = torch.cuda.Event(enable_timing=True)
-                end_event = torch.cuda.Event(enable_timing=True)
-                torch.cuda.synchronize()
-                wall_start = time.perf_counter()
-                start_event.record()
-                value = model(*buffers[0])
-                end_event.record()
-                torch.cuda.synchronize()
-                wall = (time.perf_counter() - wall_start) * 1e3
-                event = start_event.elapsed_time(end_event)
-            else:
-                wall_start = time.perf_counter()
-                value = model(*buffers[0])
-                wall = (time.perf_counter() - wall_start) * 1e3
-                event = wall
-            timed = i - warmup
-            if timed >= 0:
-                event_ms.append(float(event))
-                wall_ms.append(float(wall))
-                if timed in verify:
-                    kept[timed] = _snapshot(value)[0]
-            del value
-    return {"event_ms": event_ms, "wall_ms": wall_ms,
-            "verified": {k: v for k, v in kept.items()}, "sets": len(staged)}
+
+def inspect(sample_key: int, limit: int) -> dict[str, Any]:
+    """The last forward's outputs (a keyed sample of those above ``limit`` elements),
+    keyed sums of its inputs as they are now, and the facts seen during the call."""
+    outputs = _STATE["outputs"] or []
+    inputs = [t for t in _STATE["inputs"] or [] if isinstance(t, torch.Tensor)]
+    return {"outputs": [_sample(o, sample_key, limit) for o in outputs],
+            "inputs": kb_sums.sums(inputs, sample_key), **_STATE["facts"]}
+
+
+def settle(key: int) -> list[list[float]] | None:
+    """The last output's sums under ``key``."""
+    return kb_sums.sums(_STATE["outputs"], key) if _STATE["outputs"] is not None else None

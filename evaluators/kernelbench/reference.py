@@ -1,33 +1,29 @@
-"""The problem's reference (trusted code shipped with the problem) on the trusted side.
+"""The problem's reference file on the trusted side: checked, never run at real sizes.
 
 A reference file follows KernelBench: ``Model`` (an ``nn.Module`` with ``forward``),
-``get_inputs()`` and ``get_init_inputs()``. Both functions may take keyword arguments
-named after shape parameters (``get_inputs(rows=4, cols=64)``); the evaluator passes the
-subset of a shape entry each function accepts, so KernelBench files with no arguments
-work unchanged (with no shapes configured).
+``get_inputs()`` and ``get_init_inputs()``. Sizes come either as keyword arguments of
+those functions (``get_inputs(rows=4, cols=64)``) or as module-level variables
+(``batch_size = 4096``); a shape entry names either kind (``evaluators.kernelbench.inputs``).
+
+The trusted process imports the file (problem code, trusted), checks that every shape
+names something the file has, and counts elements on PyTorch's meta device. Inputs,
+models and outputs are built only inside sandbox processes, from per-call keys.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
-import inspect
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from evaluators.kernelbench import inputs
 from evolve.errors import UserError
 
 
-def _accepted_kwargs(fn: Any, shape: dict[str, Any]) -> dict[str, Any]:
-    params = inspect.signature(fn).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return dict(shape)
-    return {k: v for k, v in shape.items() if k in params}
-
-
 class Reference:
-    """Loads ``reference.py`` once and produces inputs and expected outputs."""
+    """Loads ``reference.py`` once; its source is shipped into every sandbox process."""
 
     def __init__(self, path: Path, where: str) -> None:
         if not path.is_file():
@@ -49,35 +45,18 @@ class Reference:
                 raise UserError(f"reference file {path.name} must define {name}", where)
         self.module = module
 
-    def init_inputs(self, shape: dict[str, Any]) -> list[Any]:
-        fn = self.module.get_init_inputs
-        return list(fn(**_accepted_kwargs(fn, shape)))
+    def check_shape(self, shape: dict[str, Any], where: str) -> None:
+        unknown = inputs.unknown_names(self.module, shape)
+        if unknown:
+            raise UserError(f"{unknown[0]!r} is neither an argument of get_inputs/"
+                            f"get_init_inputs nor a module-level variable of "
+                            f"{self.path.name}", where)
 
-    def inputs(self, shape: dict[str, Any], seed: int) -> list[Any]:
-        """Fresh inputs for ``shape`` drawn from the global torch RNG seeded with ``seed``
-        (the RNG state of this process is restored afterwards)."""
-        import torch
-
-        fn = self.module.get_inputs
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            values = list(fn(**_accepted_kwargs(fn, shape)))
-        return [v.contiguous() if isinstance(v, torch.Tensor) else v for v in values]
-
-    def build(self, shape: dict[str, Any], init_seed: int, device: str) -> Any:
-        import torch
-
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(init_seed)
-            model = self.module.Model(*self.init_inputs(shape))
-        return model.to(device) if isinstance(model, torch.nn.Module) else model
-
-    def forward(self, model: Any, inputs: list[Any], device: str) -> list[Any]:
-        """Reference outputs (as a list of CPU tensors) for ``inputs``."""
-        import torch
-
-        args = [v.to(device).clone() if isinstance(v, torch.Tensor) else v for v in inputs]
-        with torch.no_grad():
-            out = model(*args)
-        outs = list(out) if isinstance(out, (tuple, list)) else [out]
-        return [o.detach().cpu() for o in outs]
+    def element_count(self, shape: dict[str, Any], require_model: bool = False) -> int | None:
+        """Elements of inputs and parameters at ``shape`` (meta device), or None when the
+        reference cannot be sized that way (or, with ``require_model``, its model cannot
+        be built there)."""
+        try:
+            return inputs.element_count(self.module, shape, require_model)
+        except Exception:  # noqa: BLE001 - e.g. data-dependent code in get_inputs
+            return None

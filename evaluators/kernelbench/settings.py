@@ -30,11 +30,13 @@ class KernelBenchSettings:
     device: str = "auto"  # "auto" | "cpu" | "cuda"
     memory_mb: int = 8192
     threads: int = 1
-    timing_sets: int = 4  # distinct input sets cycled through timed calls
+    min_correlation: float = 0.9  # outputs less correlated with the reference are rejected
     cpu_timing_repeat: int = 3
     gpu_warmup: int = 10
     gpu_repeat: int = 100
-    l2_flush_mb: int = 256
+    timing_rounds: int = 2  # alternating candidate/reference/calibration processes (GPU)
+    inspect_share: float = 0.1  # timed calls whose whole output is checked afterwards
+    inspect_elements: int = 1 << 22  # larger outputs are checked on a keyed sample
     quarantine_speedup: float = 10.0
     gpu_max_processes: int = 64
 
@@ -53,6 +55,14 @@ class KernelBenchSettings:
 
 def _where(key: str) -> str:
     return f"evaluator_args.{key}"
+
+
+# Keys of earlier versions, with what replaced them.
+REMOVED = {
+    "timing_sets": "every timed call now gets inputs from its own key; remove the key",
+    "l2_flush_mb": ("the L2 cache is no longer flushed by code in the candidate's process "
+                    "(docs/problems/kernelbench.md); remove the key"),
+}
 
 
 def _shape_list(value: Any, key: str) -> list[dict[str, Any]]:
@@ -87,6 +97,8 @@ def parse_settings(args: dict[str, Any]) -> KernelBenchSettings:
                 raise UserError("expected {cpu: [...], gpu: [...]} or a list of shapes",
                                 _where("shapes"))
             continue
+        if key in REMOVED:
+            raise UserError(f"no longer used: {REMOVED[key]}", _where(key))
         if key not in known:
             raise UserError(f"unknown argument (known: {', '.join(sorted(known | {'shapes'}))})",
                             _where(key))
@@ -134,13 +146,18 @@ def _check(s: KernelBenchSettings) -> None:
         value = getattr(s, key)
         if value is not None and value < 0:
             raise UserError("must not be negative", _where(key))
-    for key in ("timing_sets", "cpu_timing_repeat", "gpu_repeat", "threads"):
+    for key in ("cpu_timing_repeat", "gpu_repeat", "threads", "timing_rounds",
+                "inspect_elements"):
         if getattr(s, key) < 1:
             raise UserError("must be at least 1", _where(key))
     if s.gpu_repeat < 100 and s.gpu_shapes:
         raise UserError("must be at least 100 (median of >= 100 timed calls)", _where("gpu_repeat"))
-    if s.gpu_warmup < 0 or s.l2_flush_mb < 0:
-        raise UserError("must not be negative", _where("gpu_warmup" if s.gpu_warmup < 0 else "l2_flush_mb"))
+    if s.gpu_warmup < 0:
+        raise UserError("must not be negative", _where("gpu_warmup"))
+    if not 0 < s.inspect_share <= 1:
+        raise UserError("must be in (0, 1]", _where("inspect_share"))
+    if not -1 <= s.min_correlation <= 1:
+        raise UserError("must be in [-1, 1]", _where("min_correlation"))
     if s.quarantine_speedup <= 1:
         raise UserError("must be greater than 1", _where("quarantine_speedup"))
     if not s.cpu_shapes:

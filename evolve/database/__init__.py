@@ -1,13 +1,18 @@
-"""Durable storage (``Store``) and in-memory search state (``ProgramDatabase``).
+"""Persistence: what a run stored, and the one place that writes it.
 
 - ``records``: the dataclasses that cross this seam (``ProgramRecord`` and friends).
+- ``ledger``: ``Attempt``, one entry per iteration; it alone decides the counters.
 - ``store``: the SQLAlchemy repository (SQLite or PostgreSQL, chosen by URL).
-- ``sampling``: islands, MAP-Elites cells, the elite archive, parent sampling.
-- ``migration``: ring migration of elite copies between islands.
+- ``claims``: which controller owns which islands of a shared run.
+- ``codec``, ``models``, ``engine``, ``migrations``: rows, tables, engines, schema upgrades.
+
+The search policy over these records (islands, MAP-Elites, parent selection) lives in
+``evolve.search``.
 """
 
 from __future__ import annotations
 
+from evolve.database.ledger import Attempt, Outcome
 from evolve.database.records import (
     EventRecord,
     LLMCallRecord,
@@ -16,18 +21,16 @@ from evolve.database.records import (
     RunRecord,
     new_id,
 )
-from evolve.database.sampling import DatabaseStats, ProgramDatabase, Sample
 from evolve.database.store import Store
 
 __all__ = [
-    "DatabaseStats",
+    "Attempt",
     "EventRecord",
     "LLMCallRecord",
-    "ProgramDatabase",
+    "Outcome",
     "ProgramRecord",
     "RunCounters",
     "RunRecord",
-    "Sample",
     "Store",
     "new_id",
 ]

@@ -22,12 +22,14 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from evolve.database.lenient import decode_json, decode_text
 from evolve.database.models import FORMAT_MARKER, SCHEMA_VERSION, meta_table, metadata
 from evolve.errors import UserError
 
 READ_ONLY = "evolve_read_only"  # execution option: begin a deferred (non-locking) transaction
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 60_000
+READER_BUSY_TIMEOUT_MS = 1_000  # browsing a locked database fails fast, with a clear message
 
 
 def normalize_url(url: str | Path) -> URL:
@@ -60,28 +62,37 @@ def describe(url: URL) -> str:
     return str(path) if path is not None else url.render_as_string(hide_password=True)
 
 
-def create_store_engine(url: URL, must_exist: bool, check_version: bool = True) -> Engine:
+def create_store_engine(
+    url: URL, must_exist: bool, check_version: bool = True, reader: bool = False
+) -> Engine:
     """An engine for ``url`` whose database is checked to be ours (or created empty).
 
     ``check_version=False`` accepts older schema versions (for ``evolve db upgrade``).
+    ``reader=True`` (browsing): the database must exist and is never written (SQLite
+    ``query_only``, no tables created, no journal mode changed); a lock held by another
+    process fails after about a second, and database errors raise ``UserError``.
     """
     path = sqlite_path(url)
     where = describe(url)
     if path is not None:
-        _check_sqlite_file(path, must_exist)
+        _check_sqlite_file(path, must_exist or reader, reader)
     try:
-        engine = _make_engine(url)
+        engine = _make_engine(url, reader)
     except (ImportError, ArgumentError) as exc:
         raise UserError(f"cannot use database URL ({exc})", "database.url") from None
+    if reader:
+        _raise_user_errors(engine, where)
     try:
         try:
-            ensure_schema(engine, where, create=not must_exist, check_version=check_version)
+            ensure_schema(engine, where, create=not (must_exist or reader),
+                          check_version=check_version, reader=reader)
         except SQLAlchemyError:
             if path is not None:
                 raise
             # Two processes creating the tables of one new PostgreSQL database at once:
             # the loser's DDL fails; by now the tables exist, so checking again succeeds.
-            ensure_schema(engine, where, create=not must_exist, check_version=check_version)
+            ensure_schema(engine, where, create=not (must_exist or reader),
+                          check_version=check_version, reader=reader)
     except UserError:
         engine.dispose()
         raise
@@ -92,10 +103,12 @@ def create_store_engine(url: URL, must_exist: bool, check_version: bool = True) 
     return engine
 
 
-def ensure_schema(engine: Engine, where: str, create: bool, check_version: bool = True) -> None:
+def ensure_schema(engine: Engine, where: str, create: bool, check_version: bool = True,
+                  reader: bool = False) -> None:
     """Refuse foreign, newer or (unless ``check_version`` is off) older databases;
-    create the tables in an empty one."""
-    with engine.begin() as conn:
+    create the tables in an empty one (never for a ``reader``)."""
+    conn_cm = engine.connect().execution_options(**{READ_ONLY: True}) if reader else engine.begin()
+    with conn_cm as conn:
         tables = set(inspect(conn).get_table_names())
         if meta_table.name in tables:
             meta = {row.key: row.value for row in conn.execute(select(meta_table))}
@@ -118,7 +131,8 @@ def ensure_schema(engine: Engine, where: str, create: bool, check_version: bool 
                         where,
                     )
                 return  # the migrations bring it up to date; create_all would pre-empt them
-            metadata.create_all(conn, checkfirst=True)
+            if not reader:  # a reader reports a missing table when it needs it
+                metadata.create_all(conn, checkfirst=True)
             return
         if tables:
             listed = ", ".join(sorted(tables)[:5])
@@ -135,7 +149,7 @@ def ensure_schema(engine: Engine, where: str, create: bool, check_version: bool 
         )
 
 
-def _check_sqlite_file(path: Path, must_exist: bool) -> None:
+def _check_sqlite_file(path: Path, must_exist: bool, reader: bool = False) -> None:
     where = str(path)
     if path.is_dir():
         raise UserError("not an evolve database (a directory)", where)
@@ -154,17 +168,17 @@ def _check_sqlite_file(path: Path, must_exist: bool) -> None:
     if not header and must_exist:
         raise UserError("not an evolve database (empty file)", where)
     if header:
-        _refuse_foreign_sqlite(path, must_exist)
+        _refuse_foreign_sqlite(path, must_exist, reader)
 
 
-def _refuse_foreign_sqlite(path: Path, must_exist: bool) -> None:
+def _refuse_foreign_sqlite(path: Path, must_exist: bool, reader: bool) -> None:
     """Look at an existing SQLite file read-only first: opening it through the engine
     already changes it (the WAL pragma rewrites its header), and another application's
     database must be refused untouched."""
     companions = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
     existed = [p for p in companions if p.exists()]
     try:
-        _check_sqlite_tables(path, must_exist)
+        _check_sqlite_tables(path, must_exist, reader)
     except UserError:
         # Reading a WAL-mode file read-only still creates its -wal/-shm: leave no trace.
         for companion in companions:
@@ -173,17 +187,21 @@ def _refuse_foreign_sqlite(path: Path, must_exist: bool) -> None:
         raise
 
 
-def _check_sqlite_tables(path: Path, must_exist: bool) -> None:
+def _check_sqlite_tables(path: Path, must_exist: bool, reader: bool) -> None:
     import sqlite3
 
+    timeout_ms = READER_BUSY_TIMEOUT_MS if reader else BUSY_TIMEOUT_MS
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                               timeout=BUSY_TIMEOUT_MS / 1000)
+                               timeout=timeout_ms / 1000)
+        conn.text_factory = decode_text
         try:
             rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
         finally:
             conn.close()
     except sqlite3.Error as exc:
+        if _is_lock_error(exc):
+            raise UserError(_locked_message(timeout_ms), str(path)) from None
         raise UserError(f"not an evolve database ({exc})", str(path)) from None
     tables = {str(row[0]) for row in rows}
     if not tables and must_exist:
@@ -194,29 +212,37 @@ def _check_sqlite_tables(path: Path, must_exist: bool) -> None:
                         str(path))
 
 
-def _make_engine(url: URL) -> Engine:
+def _make_engine(url: URL, reader: bool = False) -> Engine:
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    kwargs: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_MS / 1000}}
+    timeout_ms = READER_BUSY_TIMEOUT_MS if reader else BUSY_TIMEOUT_MS
+    # Damaged text or JSON in one field must not make the whole run unreadable.
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": timeout_ms / 1000},
+                              "json_deserializer": decode_json}
     if sqlite_path(url) is None:  # in-memory: one shared connection, or every checkout is empty
         kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     engine = create_engine(url, **kwargs)
-    _install_sqlite_transaction_control(engine, in_memory=sqlite_path(url) is None)
+    _install_sqlite_transaction_control(engine, in_memory=sqlite_path(url) is None,
+                                        reader=reader, timeout_ms=timeout_ms)
     return engine
 
 
-def _install_sqlite_transaction_control(engine: Engine, in_memory: bool) -> None:
+def _install_sqlite_transaction_control(engine: Engine, in_memory: bool, reader: bool = False,
+                                        timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        dbapi_connection.text_factory = decode_text
         cursor = dbapi_connection.cursor()
         try:
-            if not in_memory:
+            cursor.execute(f"PRAGMA busy_timeout={timeout_ms}")
+            if reader:
+                cursor.execute("PRAGMA query_only=ON")  # browsing never changes a run
+            elif not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 # WAL + NORMAL survives process crashes; an OS crash may roll back the
                 # last commits but never corrupts the file.
                 cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:
             cursor.close()
@@ -227,6 +253,30 @@ def _install_sqlite_transaction_control(engine: Engine, in_memory: bool) -> None
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _raise_user_errors(engine: Engine, where: str) -> None:
+    """Readers: a locked or damaged database is one line for the user, not a traceback."""
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        original = context.original_exception
+        if not isinstance(original, Exception) or isinstance(original, UserError):
+            return
+        if _is_lock_error(original):
+            raise UserError(_locked_message(READER_BUSY_TIMEOUT_MS), where) from None
+        detail = str(original).splitlines()[0] if str(original) else type(original).__name__
+        raise UserError(f"damaged database ({detail})", where) from None
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+def _locked_message(timeout_ms: int) -> str:
+    return (f"database is locked by another process (waited {timeout_ms / 1000:g} s); "
+            "try again when it is free")
 
 
 def _importable(module: str) -> bool:

@@ -10,6 +10,11 @@ Layout:
 - ``evaluations``: one row per program with the evaluator's full output.
 - ``llm_calls``, ``events``.
 - ``controllers``: which controller owns which islands when several share a run (v2).
+- ``file_blobs`` and ``program_files``: folder programs' files, each distinct text once
+  (content-addressed); ``programs.file_count`` > 0 marks a folder program (v4).
+- ``programs.metadata``: a JSON object, e.g. an autotuning trial's parameters (v5).
+- ``llm_transcripts``: the prompt and answer of an LLM call, zlib-compressed JSON, one
+  row per call that kept them (v3); ``llm_calls.outcome`` says what the answer led to.
 
 ``seq`` columns are autoincrement integers that give insertion order for paging.
 """
@@ -24,6 +29,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -31,7 +37,7 @@ from sqlalchemy import (
 )
 
 FORMAT_MARKER = "evolve-db"
-SCHEMA_VERSION = 2  # keep in step with the newest migration in database/migrations/versions
+SCHEMA_VERSION = 5  # keep in step with the newest migration in database/migrations/versions
 
 metadata = MetaData()
 
@@ -87,6 +93,10 @@ programs_table = Table(
     Column("model", Text, nullable=False),
     Column("changed_lines", Integer, nullable=False),
     Column("created_at", Double, nullable=False),
+    # Folder programs: how many files (rows in program_files); 0 = single file in ``code``.
+    Column("file_count", Integer, nullable=False, server_default="0"),
+    # What produced the program beyond its lineage, e.g. a tuning trial's parameters (v5).
+    Column("metadata", JSON, nullable=False, server_default="{}"),
     Index("ix_programs_run_seq", "run_id", "seq"),
     Index("ix_programs_run_island", "run_id", "island"),
     Index("ix_programs_run_score", "run_id", "valid", "score"),
@@ -122,6 +132,17 @@ llm_calls_table = Table(
     Column("ok", Boolean, nullable=False),
     Column("error", Text, nullable=False),
     Column("created_at", Double, nullable=False),
+    Column("outcome", String(64), nullable=False, server_default=""),
+    Column("finish_reason", String(32), nullable=False, server_default=""),
+)
+
+llm_transcripts_table = Table(
+    "llm_transcripts",
+    metadata,
+    Column("call_seq", Integer, ForeignKey("llm_calls.seq"), primary_key=True),
+    Column("run_id", String(32), ForeignKey("runs.id"), nullable=False, index=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("chars", Integer, nullable=False),  # characters kept, before compression
 )
 
 events_table = Table(
@@ -145,4 +166,22 @@ controllers_table = Table(
     Column("started_at", Double, nullable=False),
     Column("heartbeat_at", Double, nullable=False),
     Column("released_at", Double, nullable=True),
+)
+
+# Folder programs' files, content-addressed: a file's text is stored once however many
+# programs (of any run) hold it; program_files says which program has which file where.
+file_blobs_table = Table(
+    "file_blobs",
+    metadata,
+    Column("hash", String(64), primary_key=True),  # sha256 of the UTF-8 text, hex
+    Column("size", Integer, nullable=False),
+    Column("content", Text, nullable=False),
+)
+
+program_files_table = Table(
+    "program_files",
+    metadata,
+    Column("program_id", String(32), ForeignKey("programs.id"), primary_key=True),
+    Column("path", String(512), primary_key=True),
+    Column("hash", String(64), ForeignKey("file_blobs.hash"), nullable=False, index=True),
 )

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-ORIGINS = ("initial", "llm", "migration")
+ORIGINS = ("initial", "llm", "migration", "tune")
 
 
 def new_id() -> str:
@@ -26,7 +26,9 @@ class ProgramRecord:
     ``island`` is where the program lives in the search; ``features`` holds the
     MAP-Elites coordinates (raw values, binned by the in-memory database);
     ``origin`` is "initial" (a baseline from the problem), "llm" (a child written by a
-    model) or "migration" (a copy of another island's elite, ``parent_id`` = source).
+    model), "migration" (a copy of another island's elite, ``parent_id`` = source) or
+    "tune" (an autotuning trial: the parent's code with other constants, see
+    ``metadata["tune"]``).
     """
 
     id: str
@@ -49,6 +51,12 @@ class ProgramRecord:
     changed_lines: int = 0
     eval_s: float = 0.0
     created_at: float = field(default_factory=time.time)
+    # A folder program's files (relative posix path -> text); ``code`` is then their
+    # combined text (evolve.codebase.combined_text). Empty for a single-file program.
+    files: dict[str, str] = field(default_factory=dict)
+    # What produced the program beyond its lineage; a tuning trial: {"tune": {...}}
+    # (its study, parameter values and told objective values, see evolve.tuning).
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.origin not in ORIGINS:
@@ -68,8 +76,23 @@ class RunRecord:
 
 
 @dataclass
+class Transcript:
+    """What one call sent and got back, as kept in the store (secrets removed, each text
+    capped): the prompt messages, the raw answer (reasoning blocks included) and any
+    separate reasoning the server returned."""
+
+    messages: list[dict[str, str]] = field(default_factory=list)
+    answer: str = ""
+    reasoning: str = ""
+
+
+@dataclass
 class LLMCallRecord:
-    """One request to a model, successful or not (failed calls cost time and money too)."""
+    """One request to a model, successful or not (failed calls cost time and money too).
+
+    ``outcome`` says what the answer led to (``evolve.database.answers``); ``id`` is
+    assigned by the store; ``transcript`` is written with the call when given and read
+    back only on request (``Store.transcript``)."""
 
     run_id: str
     program_id: str | None = None
@@ -82,6 +105,10 @@ class LLMCallRecord:
     ok: bool = True
     error: str = ""
     created_at: float = field(default_factory=time.time)
+    outcome: str = ""
+    finish_reason: str = ""
+    transcript: Transcript | None = None
+    id: int | None = None
 
 
 @dataclass
@@ -110,18 +137,3 @@ class EventRecord:
     data: dict[str, Any] = field(default_factory=dict)
     created_at: float = field(default_factory=time.time)
     id: int | None = None  # assigned by the store
-
-
-def call_counters(call: LLMCallRecord, **extra: float) -> dict[str, float]:
-    """Counter increments for one LLM call plus ``extra`` (e.g. the iteration it ends)."""
-    return {"llm_calls": 1, "prompt_tokens": call.prompt_tokens,
-            "completion_tokens": call.completion_tokens, "usd": call.cost_usd, **extra}
-
-
-def calls_counters(calls: list[LLMCallRecord], **extra: float) -> dict[str, float]:
-    """Counter increments for several LLM calls of one iteration plus ``extra``."""
-    total: dict[str, float] = dict(extra)
-    for call in calls:
-        for name, amount in call_counters(call).items():
-            total[name] = total.get(name, 0) + amount
-    return total

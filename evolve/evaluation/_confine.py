@@ -219,6 +219,23 @@ def limit_processes(max_processes: int, uid: int, existing_tasks: int) -> bool:
     return True
 
 
+_CAP_VERSION_3, _CAP_LAST = 0x20080522, 63
+PR_CAPBSET_DROP = 24
+
+
+def drop_capabilities() -> bool:
+    """Give up every capability (and the bounding set), e.g. those a fresh user
+    namespace grants, so the candidate cannot remount or unmount its file view."""
+    if _libc is None:
+        return False
+    for cap in range(_CAP_LAST + 1):
+        _libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0)
+    header = struct.pack("Ii", _CAP_VERSION_3, 0)
+    data = bytes(24)  # two (effective, permitted, inheritable) triples, all empty
+    hbuf, dbuf = ctypes.create_string_buffer(header), ctypes.create_string_buffer(data)
+    return int(_libc.capset(hbuf, dbuf)) == 0
+
+
 def drop_privileges(uid: int = NOBODY_UID) -> bool:
     """As root: become ``nobody`` so 0600 files and other users' processes are off-limits."""
     if os.getuid() != 0:

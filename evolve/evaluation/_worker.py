@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from evolve.errors import UserError
-from evolve.evaluation._zygote import FrameReader, write_frame
+from evolve.evaluation.build import BuildStep, prepare_folder
+from evolve.evaluation.frames import FrameReader, write_frame
 from evolve.evaluation.registry import create_evaluator
 from evolve.evaluation.runner import run_evaluation
 from evolve.evaluation.sandbox import Sandbox, remove_run_folders
@@ -64,11 +65,18 @@ class Worker:
         given = job.get("workdir")
         with nullcontext(given) if given else tempfile.TemporaryDirectory(prefix=f"{JOB_PREFIX}{os.getpid()}-") as tmp:
             self.job_dir = tmp
-            name = os.path.basename(job["filename"]) or "program.py"
-            path = Path(tmp) / name
-            path.write_text(job["code"])
+            sandbox = self.sandbox(job["preload"])
+            if job.get("files"):  # a folder program: the evaluator gets the (built) folder
+                path = Path(tmp) / "program"
+                failed = prepare_folder(path, job["files"], BuildStep.from_config(
+                    job.get("build")), sandbox)
+                if failed is not None:
+                    return {"result": failed.to_dict()}
+            else:
+                path = Path(tmp) / (os.path.basename(job["filename"]) or "program.py")
+                path.write_text(job["code"])
             context = EvaluationContext(
-                problem_dir=Path(job["problem_dir"]), sandbox=self.sandbox(job["preload"]),
+                problem_dir=Path(job["problem_dir"]), sandbox=sandbox,
                 timeout_s=float(job["timeout_s"]), seed=int(job["seed"]), workdir=Path(tmp))
             return {"result": run_evaluation(evaluator, path, context).to_dict()}
 

@@ -4,7 +4,11 @@ Started by :class:`evolve.evaluation.sandbox.Sandbox` as
 ``python -m evolve.evaluation._zygote --preload numpy,torch``. It imports the preload
 modules once (so each child starts warm) and nothing of the evaluator, then serves
 length-prefixed requests on stdin/stdout. It never imports or unpickles candidate
-output: the child's result bytes are relayed to the trusted parent as they are.
+output: the child's answer frames are relayed to the trusted parent as they are.
+
+The zygote is also the clock. It hands the child one call at a time and times each
+from sending the request to receiving the complete answer, so the candidate's process
+neither holds a call before it is timed nor measures anything itself.
 """
 
 from __future__ import annotations
@@ -13,61 +17,33 @@ import argparse
 import importlib
 import json
 import os
+import pickle
+import resource
 import select
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
 from typing import Any
 
-from evolve.evaluation._child import run_child
-from evolve.evaluation._confine import CLONE_NEWPID, setns, unshare
+from evolve.evaluation import _template
+from evolve.evaluation._template import FD_NAMES
+from evolve.evaluation.frames import FrameReader, FrameTooLarge, write_frame
 from evolve.evaluation.plain import dumps_plain, loads_plain
 
+__all__ = [
+    "MAX_RESULT_BYTES",
+    "FrameReader",
+    "main",
+    "run_one",
+    "rundir_base",
+    "rundir_prefix",
+    "write_frame",
+]
+
 MAX_RESULT_BYTES = 512 * 1024 * 1024
-_HEADER = 8
-
-
-def write_frame(fd: int, data: bytes) -> None:
-    view = memoryview(len(data).to_bytes(_HEADER, "little") + data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-class FrameReader:
-    """Reads length-prefixed frames from a pipe with a deadline (``None``: no deadline)."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.buffer = bytearray()
-        self.eof = False
-
-    def fill(self, timeout: float | None) -> bool:
-        """Read what is available (waiting up to ``timeout``); False on timeout."""
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        if not ready:
-            return False
-        chunk = os.read(self.fd, 1 << 20)
-        if not chunk:
-            self.eof = True
-        self.buffer += chunk
-        return True
-
-    def read_frame(self, deadline: float | None = None) -> bytes | None:
-        """The next frame; ``None`` at EOF. Raises TimeoutError past ``deadline``."""
-        while True:
-            if len(self.buffer) >= _HEADER:
-                size = int.from_bytes(self.buffer[:_HEADER], "little")
-                if len(self.buffer) >= _HEADER + size:
-                    frame = bytes(self.buffer[_HEADER:_HEADER + size])
-                    del self.buffer[:_HEADER + size]
-                    return frame
-            if self.eof:
-                return None
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if not self.fill(timeout) and deadline is not None:
-                raise TimeoutError("no frame before the deadline")
 
 
 def _read_capped(path: str, cap: int) -> tuple[str, int]:
@@ -116,128 +92,193 @@ def _prepare_workdir(req: dict[str, Any]) -> tuple[str, str]:
     return rundir, workdir
 
 
-def run_one(req: dict[str, Any], zygote_pid: int) -> dict[str, Any]:
-    """Fork one child for ``req``, supervise it, and describe how it ended."""
+class Template:
+    """The zygote's end of the fork template's socket."""
+
+    def __init__(self, sock: socket.socket, pid: int) -> None:
+        self.sock = sock
+        self.pid = pid
+
+    def fork(self, workdir: str, fds: dict[str, int]) -> tuple[int, int | None]:
+        command = {"workdir": workdir, "pid_namespace": os.geteuid() == 0}
+        socket.send_fds(self.sock, [json.dumps(command).encode()],
+                        [fds[name] for name in FD_NAMES])
+        reply = self._receive(time.monotonic() + _TEMPLATE_TIMEOUT_S)
+        return int(reply["forked"]), reply["init"]
+
+    def exited(self) -> tuple[int, float]:
+        """(wait status, CPU seconds) of the child once the template has reaped it."""
+        reply = self._receive(time.monotonic() + _TEMPLATE_TIMEOUT_S)
+        return int(reply["status"]), float(reply["cpu_s"])
+
+    def _receive(self, deadline: float) -> dict[str, Any]:
+        ready, _, _ = select.select([self.sock], [], [], max(0.0, deadline - time.monotonic()))
+        message = self.sock.recv(65536) if ready else b""
+        if not message:
+            raise RuntimeError("the sandbox's fork template stopped answering")
+        reply: dict[str, Any] = json.loads(message)
+        return reply
+
+
+_TEMPLATE_TIMEOUT_S = 30.0
+
+
+def run_one(req: dict[str, Any], template: Template) -> dict[str, Any]:
+    """Have the template fork one child for ``req``, feed it its calls, time them, and
+    describe how it ended."""
     rundir, workdir = _prepare_workdir(req)
     out_path, err_path = os.path.join(rundir, "stdout"), os.path.join(rundir, "stderr")
+    setup_r, setup_w = os.pipe()
+    call_r, call_w = os.pipe()
     result_r, result_w = os.pipe()
     control_r, control_w = os.pipe()
-    fds = {"result_w": result_w, "control_w": control_w,
+    fds = {"setup_r": setup_r, "call_r": call_r, "result_w": result_w, "control_w": control_w,
            "stdout": os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
            "stderr": os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)}
     start = time.monotonic()
-    init_pid, init_w = _start_pid_namespace()
-    pid = os.fork()
-    if init_pid is not None:
-        _reset_pid_namespace()
-    if pid == 0:
-        try:
-            if init_w is not None:
-                os.close(init_w)
-            run_child(req, workdir, fds, zygote_pid, init_pid is not None)
-        finally:
-            os._exit(70)
-    for fd in fds.values():
-        os.close(fd)
     try:
-        return _supervise(req, pid, init_pid, result_r, control_r, start, out_path, err_path)
+        try:
+            pid, init_pid = template.fork(workdir, fds)
+        finally:
+            for fd in fds.values():
+                os.close(fd)
+        setup = {k: req[k] for k in ("limits", "env", "converters", "filename")}
+        write_frame(setup_w, pickle.dumps(setup, protocol=5))
+        return _supervise(req, template, pid, init_pid, result_r, control_r, call_w, start,
+                          out_path, err_path)
     finally:
-        os.close(result_r)
-        os.close(control_r)
-        if init_pid is not None and init_w is not None:
-            os.close(init_w)  # its init reads EOF and exits: the namespace dies with it
-            _kill(init_pid, None, None)
-            os.waitpid(init_pid, 0)
+        for fd in (result_r, control_r, call_w, setup_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         shutil.rmtree(rundir, ignore_errors=True)
 
 
-_INIT_PROGRAM = shutil.which("cat")
-_OWN_PID_NS = os.open("/proc/self/ns/pid", os.O_RDONLY) if os.path.exists("/proc/self/ns/pid") \
-    else None
+class _Feed:
+    """Drives one child: the import answer, then one answer per call sent."""
+
+    def __init__(self, result_r: int, call_w: int, deadline: float) -> None:
+        self.reader = FrameReader(result_r, max_frame=MAX_RESULT_BYTES)
+        self.call_w = call_w
+        self.deadline = deadline
+        self.received = 0
+        self.asked = 0  # requests sent; answers carry the number of the one they answer
+        self.problem = ""  # "timeout" | "oversize" | "unsolicited" | "closed"
+
+    def answer(self) -> bytes | None:
+        try:
+            frame = self.reader.read_frame(self.deadline)
+        except TimeoutError:
+            self.problem = "timeout"
+            return None
+        except FrameTooLarge:
+            self.problem = "oversize"
+            return None
+        if frame is None:
+            self.problem = "closed"
+            return None
+        self.received += len(frame)
+        if self.received > MAX_RESULT_BYTES:
+            self.problem = "oversize"
+            return None
+        if len(frame) < 8 or int.from_bytes(frame[:8], "little") != self.asked:
+            self.problem = "unsolicited"  # an extra answer, or one written before the question
+            return None
+        return frame[8:]
+
+    def call(self, spec: bytes) -> tuple[bytes | None, float]:
+        """Send one call and wait for its answer; (frame, seconds on the zygote's clock)."""
+        if self.reader.pending():
+            self.problem = "unsolicited"  # an answer written before the question
+            return None, 0.0
+        self.asked += 1
+        started = time.perf_counter_ns()
+        try:
+            write_frame(self.call_w, spec)
+        except BrokenPipeError:
+            self.problem = "closed"
+            return None, 0.0
+        frame = self.answer()
+        return frame, (time.perf_counter_ns() - started) / 1e9
 
 
-def _reset_pid_namespace() -> None:
-    """Point the zygote's future children back at its own PID namespace.
-
-    ``unshare(CLONE_NEWPID)`` refuses to run again while the previous namespace is still
-    set for children; ``setns`` to our own namespace clears that for the next run.
-    """
-    if _OWN_PID_NS is not None:
-        setns(_OWN_PID_NS, CLONE_NEWPID)
-
-
-def _start_pid_namespace() -> tuple[int | None, int | None]:
-    """Give the next child a fresh PID namespace whose init is a tiny ``cat``.
-
-    ``unshare(CLONE_NEWPID)`` affects the zygote's *next* children: the spawned ``cat``
-    (cheap: no page-table copy, unlike forking this interpreter) becomes PID 1, the
-    candidate PID 2. Killing the init kills the namespace; the init also exits on EOF
-    when the zygote dies, so nothing outlives it.
-    """
-    if os.geteuid() != 0 or _INIT_PROGRAM is None or not unshare(CLONE_NEWPID):
-        return None, None
-    init_r, init_w = os.pipe()
-    try:
-        init_pid = os.posix_spawn(
-            _INIT_PROGRAM, ["cat"], {},
-            file_actions=[(os.POSIX_SPAWN_DUP2, init_r, 0),
-                          (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)],
-            setsid=True)
-    except OSError:
-        os.close(init_w)
-        _reset_pid_namespace()
-        return None, None
-    finally:
-        os.close(init_r)
-    return init_pid, init_w
-
-
-def _supervise(req: dict[str, Any], pid: int, init_pid: int | None, result_r: int,
-               control_r: int, start: float, out_path: str, err_path: str) -> dict[str, Any]:
-    deadline = start + float(req["limits"]["timeout_s"])
-    pidfd = os.pidfd_open(pid)
-    payload, control = bytearray(), bytearray()
-    open_fds = {result_r, control_r}
-    timed_out = oversize = False
-    try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
+def _feed_calls(req: dict[str, Any], feed: _Feed) -> dict[str, Any]:
+    answers: list[list[bytes]] = []
+    times: list[list[float]] = []
+    imported = feed.answer()
+    if imported is not None:
+        for call in req["calls"]:
+            frames, seconds = [], []
+            for number in range(call["warmup"] + call["repeat"]):
+                frame, elapsed = feed.call(call["spec"])
+                if frame is None:
+                    break
+                if number >= call["warmup"]:
+                    frames.append(frame)
+                    seconds.append(elapsed)
+            answers.append(frames)
+            times.append(seconds)
+            if feed.problem:
                 break
-            ready, _, _ = select.select([pidfd, *open_fds], [], [], remaining)
-            for fd in ready:
-                if fd == pidfd:
-                    continue
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
-                    open_fds.discard(fd)
-                elif fd == result_r:
-                    payload += chunk
-                    if len(payload) > MAX_RESULT_BYTES + _HEADER:
-                        oversize = True
-                else:
-                    control += chunk
-            if oversize or pidfd in ready:
-                break  # what the child wrote before exiting is drained below
-        _kill_stragglers(pid, init_pid, hard=timed_out or oversize)
-        _, status, usage = os.wait4(pid, 0)
+    return {"import_frame": imported, "frames": answers, "times_s": times}
+
+
+def _supervise(req: dict[str, Any], template: Template, pid: int, init_pid: int | None,
+               result_r: int, control_r: int, call_w: int, start: float, out_path: str,
+               err_path: str) -> dict[str, Any]:
+    deadline = start + float(req["limits"]["timeout_s"])
+    os.set_blocking(call_w, True)
+    feed = _Feed(result_r, call_w, deadline)
+    # A write to a child that stopped reading must not outlast the deadline.
+    signal.setitimer(signal.ITIMER_REAL, max(0.001, deadline - time.monotonic()) + 1.0)
+    try:
+        exchange = _feed_calls(req, feed)
+    except _Deadline:
+        feed.problem = "timeout"
+        exchange = {"import_frame": None, "frames": [], "times_s": []}
     finally:
-        os.close(pidfd)
-    _drain(result_r, payload)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    os.close(call_w)  # the child sees EOF, flushes its output and exits
+    timed_out = feed.problem == "timeout"
+    oversize = feed.problem == "oversize"
+    if not feed.problem:
+        timed_out = not _wait_exit(pid, deadline)
+    _kill_stragglers(pid, init_pid, hard=timed_out or oversize or bool(feed.problem))
+    status, cpu_s = template.exited()
+    control = bytearray()
     _drain(control_r, control)
     control_info = {k: _control_value(control, k) for k in ("iso", "setup_error")}
     stdout, out_size = _read_capped(out_path, req["limits"]["output_bytes"])
     stderr, err_size = _read_capped(err_path, req["limits"]["output_bytes"])
     return {
         "timed_out": timed_out, "oversize": oversize,
+        "unsolicited": feed.problem == "unsolicited",
         "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0,
         "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-        "cpu_s": usage.ru_utime + usage.ru_stime, "wall_s": time.monotonic() - start,
-        "payload": bytes(payload), "stdout": stdout, "stderr": stderr,
+        "cpu_s": cpu_s, "wall_s": time.monotonic() - start,
+        **exchange, "stdout": stdout, "stderr": stderr,
         "stdout_size": out_size, "stderr_size": err_size,
         "isolation": control_info["iso"] or {}, "setup_error": control_info["setup_error"],
     }
+
+
+class _Deadline(Exception):
+    pass
+
+
+def _on_alarm(_sig: int, _frame: object) -> None:
+    raise _Deadline
+
+
+def _wait_exit(pid: int, deadline: float) -> bool:
+    """Wait for the child to exit on its own until ``deadline``; False on timeout."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        ready, _, _ = select.select([pidfd], [], [], max(0.0, deadline - time.monotonic()))
+        return bool(ready)
+    finally:
+        os.close(pidfd)
 
 
 def _kill_stragglers(pid: int, init_pid: Any, hard: bool) -> None:
@@ -251,9 +292,9 @@ def _kill_stragglers(pid: int, init_pid: Any, hard: bool) -> None:
             pass
 
 
-def _drain(fd: int, payload: bytearray) -> None:
+def _drain(fd: int, payload: bytearray, cap: int = 1 << 16) -> None:
     os.set_blocking(fd, False)
-    while len(payload) <= MAX_RESULT_BYTES + _HEADER:
+    while len(payload) <= cap:
         try:
             chunk = os.read(fd, 1 << 20)
         except BlockingIOError:
@@ -278,6 +319,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--preload", default="")
     opts = parser.parse_args(argv)
+    # An evaluator may have capped its own address space when it started us; children
+    # set their own limit (memory_mb), and CUDA (memory_mb=0) needs none.
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
     proto_in, proto_out = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
@@ -288,7 +333,13 @@ def main(argv: list[str] | None = None) -> int:
             importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - reported to the parent, not fatal
             errors[name] = f"{type(exc).__name__}: {exc}"
-    write_frame(proto_out, dumps_plain({"pid": os.getpid(), "preload_errors": errors}))
+    # The template is forked now, before any request is read: it never holds one.
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    template = Template(ours, _template.start(theirs, [proto_in, proto_out, ours.fileno()]))
+    theirs.close()
+    signal.signal(signal.SIGALRM, _on_alarm)
+    write_frame(proto_out, dumps_plain({"pid": os.getpid(), "template_pid": template.pid,
+                                        "preload_errors": errors}))
     reader = FrameReader(proto_in)
     while True:
         frame = reader.read_frame()
@@ -298,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         if req.get("op") == "exit":
             return 0
         try:
-            response = run_one(req, os.getpid())
+            response = run_one(req, template)
         except Exception as exc:  # noqa: BLE001 - e.g. a bad file name; the parent reports it
             response = {"sandbox_error": f"{type(exc).__name__}: {exc}"}
         try:

@@ -14,15 +14,17 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from evolve.config import EvaluationConfig
 from evolve.errors import UserError
-from evolve.evaluation._zygote import FrameReader, write_frame
+from evolve.evaluation.build import BuildStep, prepare_folder
+from evolve.evaluation.frames import FrameReader, write_frame
 from evolve.evaluation.registry import create_evaluator
 from evolve.evaluation.runner import run_evaluation
 from evolve.evaluation.sandbox import Sandbox
@@ -37,16 +39,23 @@ class EvaluationJob:
     code: str
     problem_dir: Path
     evaluator: str
-    evaluator_args: dict
+    evaluator_args: dict[str, Any]
     timeout_s: float
     seed: int
     preload: list[str] = field(default_factory=lambda: ["numpy"])
     filename: str = "program.py"
+    # A folder program: its files (``code`` is then their combined text, unused here); the
+    # evaluator gets the folder. ``build``: the problem's build section (asdict), if any.
+    files: dict[str, str] = field(default_factory=dict)
+    build: dict[str, Any] | None = None
 
 
 def hard_limit_s(job: EvaluationJob, grace_s: float = 30.0) -> float:
-    """Parent-side limit: an evaluator may make several sandbox runs per job."""
-    return float(job.timeout_s) * 3 + grace_s
+    """Parent-side limit: an evaluator may make several sandbox runs per job, after the
+    build step (if any) had its own time."""
+    step = BuildStep.from_config(job.build) if job.files else None
+    build_s = step.timeout_s + grace_s if step is not None else 0.0
+    return float(job.timeout_s) * 3 + grace_s + build_s
 
 
 def _describe_exit(code: int | None) -> str:
@@ -179,31 +188,49 @@ class LocalExecutor:
             worker.stop(graceful=True)
 
 
+@runtime_checkable
 class Executor(Protocol):
-    """Runs evaluation jobs somewhere else than the controller."""
+    """Runs evaluation jobs somewhere else than the controller.
+
+    ``evaluate`` may be awaited for many jobs at once from one event loop and returns an
+    invalid result (never raises) for anything the candidate or the evaluator did;
+    ``shutdown`` is called once, at the end, and stops every process it started.
+    ``evolve.testing.executor_kit`` checks these rules.
+    """
 
     async def evaluate(self, job: EvaluationJob) -> EvaluationResult: ...
 
     def shutdown(self) -> None: ...
 
 
+def local_executor(cfg: EvaluationConfig, grace_s: float = 30.0) -> LocalExecutor:
+    """``evaluation.executor: local``; ``evaluation.args.grace_s`` widens the hard limit."""
+    return LocalExecutor(cfg.workers, grace_s=grace_s)
+
+
+# name -> factory(cfg: EvaluationConfig, **evaluation.args) -> Executor
 EXECUTORS: Registry[Executor] = Registry("executor", entry_point_group="evolve.executors")
-EXECUTORS.register("local", lambda cfg: LocalExecutor(cfg.workers))
+EXECUTORS.register("local", local_executor)
 # Imported only when chosen: Ray is an optional extra (pip install "evolve[ray]").
 EXECUTORS.register("ray", "evolve.evaluation.ray_executor:create_ray_executor")
 
 
 def create_executor(cfg: EvaluationConfig) -> Executor:
-    """Build the executor named by ``evaluation.executor`` (a name or 'module:attr')."""
-    factory = EXECUTORS.resolve(cfg.executor, "evaluation.executor")
-    return factory(cfg)
+    """Build the executor named by ``evaluation.executor`` (a name or 'module:attr') with
+    its own settings from ``evaluation.args`` (checked against its factory)."""
+    executor = EXECUTORS.create(cfg.executor, cfg.args, "evaluation", "executor", cfg=cfg)
+    if not isinstance(executor, Executor):
+        raise EXECUTORS.wrong_type(cfg.executor, "Executor", "evaluation", "executor")
+    return executor
 
 
 def evaluate_file_once(problem_dir: Path, evaluator: str, args: dict[str, Any],
                        candidate_path: Path, timeout_s: float, preload: list[str],
-                       seed: int) -> EvaluationResult:
+                       seed: int, files: dict[str, str] | None = None,
+                       build: dict[str, Any] | None = None) -> EvaluationResult:
     """One evaluation in this process (for ``evolve eval``); the candidate still runs
-    only in the sandbox."""
+    only in the sandbox. ``files``: a folder program, written (and built) in a temporary
+    folder so that the user's folder is left as it is."""
     try:
         instance = create_evaluator(evaluator, Path(problem_dir), dict(args))
     except UserError:
@@ -211,7 +238,12 @@ def evaluate_file_once(problem_dir: Path, evaluator: str, args: dict[str, Any],
     except Exception as exc:  # noqa: BLE001 - e.g. a bad evaluator_args value
         raise UserError(f"evaluator '{evaluator}' could not be created: "
                         f"{type(exc).__name__}: {exc}", "evaluator_args") from None
-    with Sandbox(preload=tuple(preload)) as sandbox:
+    with Sandbox(preload=tuple(preload)) as sandbox, tempfile.TemporaryDirectory() as tmp:
         context = EvaluationContext(problem_dir=Path(problem_dir), sandbox=sandbox,
                                     timeout_s=timeout_s, seed=seed)
+        if files:
+            candidate_path = Path(tmp) / "program"
+            failed = prepare_folder(candidate_path, files, BuildStep.from_config(build), sandbox)
+            if failed is not None:
+                return failed
         return run_evaluation(instance, Path(candidate_path), context)

@@ -1,17 +1,23 @@
 """Plain data that crosses the sandbox boundary.
 
 The candidate's return values are converted to *plain data* inside the sandbox child
-(``to_plain``) and decoded on the trusted side by a restricted unpickler
-(``loads_plain``) that can only rebuild builtin containers/scalars, numpy arrays,
-dtypes and scalars (never object dtype) and :class:`TensorValue`. No candidate class
-is ever instantiated on the trusted side, so a hostile ``__eq__``/``__len__``/
-``__getattr__`` cannot run there.
+(``to_plain``) and decoded on the trusted side by a restricted unpickler that can only
+rebuild builtin containers/scalars, numpy arrays, dtypes and scalars (never object
+dtype) and :class:`TensorValue`. No candidate class is ever instantiated on the trusted
+side, so a hostile ``__eq__``/``__len__``/``__getattr__`` cannot run there.
+
+Bytes written by the candidate's process go through :func:`loads_candidate`, which
+bounds what gets built *before* building it: the opcode stream is scanned first (no
+shared references, so the decoded value is a tree no larger than the byte count; no
+out-of-band buffers), then the decoded tree is walked without recursion to check its
+depth, its types and the total size of its arrays.
 """
 
 from __future__ import annotations
 
 import io
 import pickle
+import pickletools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -123,11 +129,17 @@ def to_plain(obj: Any, _depth: int = 0) -> Any:
 
 
 def dumps_plain(obj: Any) -> bytes:
-    return pickle.dumps(obj, protocol=5)
+    """Pickle plain data without a memo: shared sub-objects are written out each time, so
+    honest output never contains the back-references :func:`loads_candidate` refuses."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True  # no memo (to_plain output is a tree: no cycles to guard against)
+    pickler.dump(obj)
+    return buffer.getvalue()
 
 
-def _checked_dtype(*args: Any) -> np.dtype:
-    dtype = np.dtype(*args)
+def _checked_dtype(*args: Any) -> np.dtype[Any]:
+    dtype: np.dtype[Any] = np.dtype(*args)
     if dtype.hasobject:
         raise pickle.UnpicklingError("object dtype is not plain data")
     return dtype
@@ -140,6 +152,10 @@ def _guard(factory: Callable[..., Any]) -> Callable[..., Any]:
                 raise pickle.UnpicklingError("object dtype is not plain data")
         if args and isinstance(args[0], type) and args[0] is not np.ndarray:
             raise pickle.UnpicklingError("only numpy.ndarray may be reconstructed")
+        if factory.__name__ == "_reconstruct" and (len(args) < 2 or args[1] != (0,)):
+            # numpy pickles an empty array and sets its data from bytes afterwards; any
+            # other shape would allocate memory the payload never paid for.
+            raise pickle.UnpicklingError("malformed array reconstruction")
         return factory(*args)
 
     return build
@@ -178,3 +194,99 @@ class PlainUnpickler(pickle.Unpickler):
 def loads_plain(data: bytes) -> Any:
     """Decode bytes produced by :func:`dumps_plain` without running foreign code."""
     return PlainUnpickler(io.BytesIO(data)).load()
+
+
+# ---------------------------------------------------------------- bounded decoding
+
+# Opcodes honest plain data never contains: back-references (which turn a few hundred
+# bytes into an exponentially large structure), out-of-band buffers, extension codes,
+# persistent ids and the old-style class instantiation opcodes.
+_REFUSED_OPCODES = frozenset({
+    "GET", "BINGET", "LONG_BINGET", "NEXT_BUFFER", "READONLY_BUFFER", "PERSID",
+    "BINPERSID", "EXT1", "EXT2", "EXT4", "INST", "OBJ", "NEWOBJ_EX",
+})
+_MAX_INT_BITS = 1 << 16
+
+
+@dataclass(frozen=True)
+class DecodeLimits:
+    """What one decoded candidate value may cost the trusted side."""
+
+    max_bytes: int = 512 * 1024 * 1024  # payload size, and the total size of its arrays
+    max_objects: int = 2_000_000  # opcodes in the payload (bounds the objects built)
+    max_depth: int = MAX_DEPTH + 8  # room for the protocol's own wrapping
+
+
+class CandidateDataError(ValueError):
+    """Candidate bytes that are not acceptable plain data; the message says why."""
+
+
+def _scan(data: bytes, limits: DecodeLimits) -> None:
+    if len(data) > limits.max_bytes:
+        raise CandidateDataError(f"{len(data)} bytes (limit {limits.max_bytes})")
+    count = 0
+    try:
+        for opcode, _arg, _pos in pickletools.genops(data):
+            count += 1
+            if opcode.name in _REFUSED_OPCODES:
+                raise CandidateDataError(f"refused pickle opcode {opcode.name}")
+            if count > limits.max_objects:
+                raise CandidateDataError(f"more than {limits.max_objects} objects")
+    except CandidateDataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any malformed stream
+        raise CandidateDataError(f"malformed data ({type(exc).__name__})") from None
+
+
+_LEAVES = (type(None), bool, int, float, complex, str, bytes)
+
+
+def _check_tree(value: Any, limits: DecodeLimits) -> None:
+    """Iterative walk: depth, allowed types, dict keys, total array bytes."""
+    array_bytes = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limits.max_depth:
+            raise CandidateDataError(f"nested deeper than {limits.max_depth} levels")
+        kind = type(item)
+        if kind in _LEAVES:
+            if kind is int and item.bit_length() > _MAX_INT_BITS:
+                raise CandidateDataError("an integer is too large")
+        elif kind in (list, tuple):
+            stack.extend((child, depth + 1) for child in item)
+        elif kind is dict:
+            for key, child in item.items():
+                if type(key) not in (str, int):
+                    raise CandidateDataError("a dict key is not a str or int")
+                stack.append((child, depth + 1))
+        elif kind is np.ndarray or kind is TensorValue:
+            array = getattr(item, "array", None) if kind is TensorValue else item
+            if type(array) is not np.ndarray or array.dtype.hasobject:
+                raise CandidateDataError("an array is not plain data")
+            array_bytes += int(array.nbytes)
+            if array_bytes > limits.max_bytes:
+                raise CandidateDataError(f"arrays larger than {limits.max_bytes} bytes")
+        elif isinstance(item, np.generic):
+            if item.dtype.hasobject:
+                raise CandidateDataError("a numpy scalar is not plain data")
+        else:
+            raise CandidateDataError(f"unexpected type {kind.__name__}")
+
+
+def loads_candidate(data: bytes, limits: DecodeLimits | None = None) -> Any:
+    """Decode bytes written by the candidate's process, bounded before anything is built.
+
+    Raises :class:`CandidateDataError` (a ``ValueError``) with a one-line reason.
+    """
+    limits = limits or DecodeLimits()
+    _scan(data, limits)
+    try:
+        value = PlainUnpickler(io.BytesIO(data)).load()
+    except MemoryError:
+        raise CandidateDataError("decoding ran out of memory") from None
+    except Exception as exc:  # noqa: BLE001 - any malformed stream
+        raise CandidateDataError(f"malformed data ({type(exc).__name__}: "
+                                 f"{str(exc)[:200]})") from None
+    _check_tree(value, limits)
+    return value

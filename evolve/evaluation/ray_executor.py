@@ -66,7 +66,8 @@ class RayExecutor:
     """Submits each job as a Ray task with a resource request; at most ``max_in_flight``
     tasks are outstanding at once (the cluster queues the rest by resources)."""
 
-    def __init__(self, address: str | None = None, max_in_flight: int = 2, cpus_per_eval: float = 1.0,
+    def __init__(self, address: str | None = None, max_in_flight: int = 2,
+                 cpus_per_eval: float = 1.0,
                  gpus_per_eval: float = 0.0, grace_s: float = 30.0,
                  start_timeout_s: float = 600.0) -> None:
         if max_in_flight < 1:
@@ -79,7 +80,8 @@ class RayExecutor:
                 self.ray.init(address=address or None, include_dashboard=False, log_to_driver=False,
                               logging_level="WARNING")
             except (ConnectionError, RuntimeError, ValueError) as exc:
-                raise UserError(f"cannot connect to Ray ({exc})", "evaluation.ray_address") from None
+                raise UserError(f"cannot connect to Ray ({exc})",
+                                "evaluation.ray_address") from None
             self._owns_ray = True
         self.max_in_flight = max_in_flight
         self.grace_s = grace_s
@@ -127,7 +129,8 @@ class RayExecutor:
             detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             return EvaluationResult.invalid(f"evaluation task failed: {detail}")
         except errors.RayError as exc:  # node died, object lost, ...
-            return EvaluationResult.invalid(f"evaluation lost on the cluster: {type(exc).__name__}: {exc}")
+            return EvaluationResult.invalid(
+                f"evaluation lost on the cluster: {type(exc).__name__}: {exc}")
         except asyncio.CancelledError:
             self.ray.cancel(task, force=True)
             raise

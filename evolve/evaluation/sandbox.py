@@ -2,9 +2,11 @@
 
 ``Sandbox.run`` sends one request to a warm *zygote* (``_zygote.py``: a clean
 interpreter that preloaded e.g. numpy/torch and nothing of the evaluator), which
-forks a fresh child per run. The child confines itself (``_confine.py``), imports the
-candidate and runs the calls (``_child.py``); only plain data comes back, decoded here
-by a restricted unpickler. docs/security.md states what is and is not guaranteed.
+forks a fresh child per run. The child confines itself (``_confine.py``, its file
+view ``_fileview.py``), imports the candidate and answers the calls the zygote hands
+it one at a time (``_child.py``); the zygote times every call on its own clock. Only
+plain data comes back, decoded here with bounds (``plain.loads_candidate``).
+docs/security.md states what is and is not guaranteed.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from evolve.evaluation import _confine
-from evolve.evaluation._zygote import FrameReader, rundir_base, rundir_prefix, write_frame
-from evolve.evaluation.plain import dumps_plain, loads_plain
+from evolve.evaluation._zygote import rundir_base, rundir_prefix
+from evolve.evaluation.frames import FrameReader, write_frame
+from evolve.evaluation.plain import CandidateDataError, dumps_plain, loads_candidate, loads_plain
 
 STATUSES = ("ok", "timeout", "memory", "crashed", "import_error", "output_limit",
             "protocol_error")
@@ -47,9 +50,17 @@ class SandboxLimits:
 
 @dataclass
 class CandidateCall:
+    """One function call into the candidate module, made ``warmup + repeat`` times.
+
+    Each execution is a separate request to the child, timed by the zygote from sending
+    it to receiving the whole answer, and every timed execution's value comes back
+    (``CallOutcome.values``), so an evaluator can check each one. The child cannot tell
+    a warm-up from a timed execution.
+    """
+
     function: str
-    args: tuple = ()
-    kwargs: dict = field(default_factory=dict)
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
     warmup: int = 0
     repeat: int = 1
     # "module:function" of a trusted converter applied to the return value inside the
@@ -63,10 +74,11 @@ class CandidateCall:
 
 @dataclass
 class CallOutcome:
-    ok: bool
-    value: Any
-    error: str
-    times_s: list[float]
+    ok: bool  # every timed execution returned
+    value: Any  # the last execution's value
+    error: str  # the first error
+    times_s: list[float]  # per timed execution, measured by the zygote
+    values: list[Any] = field(default_factory=list)  # every timed execution's value
 
 
 @dataclass
@@ -118,6 +130,7 @@ class Sandbox:
         self.preload = tuple(preload)
         self.env = dict(env or {})
         self.preload_errors: dict[str, str] = {}
+        self.template_pid: int | None = None  # the zygote's fork template (see _template.py)
         self._proc: subprocess.Popen[bytes] | None = None
         self._reader: FrameReader | None = None
         self._lock = threading.Lock()
@@ -143,7 +156,9 @@ class Sandbox:
         if hello is None:
             self._kill_zygote()
             raise RuntimeError("the sandbox zygote failed to start (see stderr)")
-        self.preload_errors = dict(loads_plain(hello)["preload_errors"])
+        greeting = loads_plain(hello)
+        self.preload_errors = dict(greeting["preload_errors"])
+        self.template_pid = int(greeting["template_pid"])
 
     def _kill_zygote(self) -> None:
         proc, self._proc, self._reader = self._proc, None, None
@@ -166,12 +181,7 @@ class Sandbox:
         for name in files or {}:
             if Path(name).is_absolute() or ".." in Path(name).parts:
                 raise ValueError(f"sandbox file name {name!r} must be relative, without '..'")
-        request = {
-            "program": program_path.read_bytes(), "filename": program_path.name,
-            "files": {str(k): bytes(v) for k, v in (files or {}).items()},
-            "limits": asdict(limits), "env": self.env,
-            "calls": pickle.dumps([_shallow_fields(c) for c in calls], protocol=5),
-        }
+        request = build_request(program_path, calls, limits, files or {}, self.env)
         with self._lock:
             response = self._exchange(dumps_plain(request), limits.timeout_s)
         if isinstance(response, SandboxResult):
@@ -188,14 +198,17 @@ class Sandbox:
             try:
                 write_frame(self._proc.stdin.fileno(), request)
                 frame = self._reader.read_frame(time.monotonic() + timeout_s + _RESPONSE_GRACE_S)
+                response: dict[str, Any] | None = None if frame is None else loads_plain(frame)
+            except MemoryError:
+                self._kill_zygote()  # half a response may still sit in the pipe
+                raise
             except TimeoutError:
                 self._kill_zygote()
                 return SandboxResult("timeout", "the sandbox process stopped answering; it "
                                      "was restarted", [], "", "", time.monotonic() - start)
             except BrokenPipeError:
                 frame = None
-            if frame is not None:
-                response: dict[str, Any] = loads_plain(frame)
+            if response is not None:
                 return response
             self._kill_zygote()
         return SandboxResult("crashed", "the sandbox process died during the run (twice); it "
@@ -231,27 +244,35 @@ def remove_run_folders(zygote_pid: int) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _decode_report(payload: bytes, expected_calls: int) -> tuple[dict[str, Any] | None, str]:
-    """Parse the child's result bytes; returns (report, problem)."""
-    if len(payload) < 8 or int.from_bytes(payload[:8], "little") != len(payload) - 8:
-        return None, f"the result stream is malformed ({len(payload)} bytes)"
+def _decode(frame: bytes, what: str) -> tuple[dict[str, Any] | None, str]:
+    """One answer frame from the child; returns (message, problem)."""
     try:
-        report = loads_plain(payload[8:])
-    except Exception as exc:  # noqa: BLE001 - any decoding failure is the candidate's
-        return None, f"the result could not be decoded ({type(exc).__name__}: {exc})"
-    if type(report) is not dict or not isinstance(report.get("calls"), list):
-        return None, "the result has the wrong structure"
-    if report.get("encode_error"):
-        return None, f"the result could not be encoded: {report['encode_error']}"
-    calls = report["calls"]
-    if report.get("import_error") is None and len(calls) != expected_calls:
-        return None, f"expected {expected_calls} call results, got {len(calls)}"
-    for item in calls:
-        if (type(item) is not dict or type(item.get("ok")) is not bool
-                or type(item.get("error")) is not str or type(item.get("times_s")) is not list
-                or not all(type(t) is float for t in item["times_s"])):
-            return None, "a call result has the wrong structure"
-    return report, ""
+        message = loads_candidate(frame)
+    except CandidateDataError as exc:
+        return None, f"the {what} could not be decoded: {exc}"
+    if type(message) is not dict:
+        return None, f"the {what} has the wrong structure"
+    return message, ""
+
+
+def _outcome(frames: list[bytes], expected: int) -> tuple[CallOutcome | None, str, bool]:
+    """(outcome, problem, ran out of memory) for one call's answer frames."""
+    values, errors, memory = [], [], False
+    for frame in frames:
+        answer, problem = _decode(frame, "call result")
+        if answer is None:
+            return None, problem, memory
+        if (type(answer.get("ok")) is not bool or type(answer.get("error")) is not str
+                or type(answer.get("memory")) is not bool):
+            return None, "a call result has the wrong structure", memory
+        memory = memory or answer["memory"]
+        values.append(answer.get("value"))
+        if not answer["ok"]:
+            errors.append(answer["error"])
+    if len(frames) < expected:
+        return None, "", memory
+    return CallOutcome(not errors, values[-1] if values else None,
+                       errors[0] if errors else "", [], values), "", memory
 
 
 def _interpret(resp: dict[str, Any], limits: SandboxLimits,
@@ -265,19 +286,34 @@ def _interpret(resp: dict[str, Any], limits: SandboxLimits,
         stdout += f"\n[... {resp['stdout_size'] - cap} more bytes cut]"
     if resp["stderr_size"] > cap:
         stderr += f"\n[... {resp['stderr_size'] - cap} more bytes cut]"
-    report, problem = (None, "")
-    if resp["payload"]:
-        report, problem = _decode_report(resp["payload"], len(calls))
-    outcomes = [CallOutcome(c["ok"], c.get("value"), c["error"], c["times_s"])
-                for c in (report or {}).get("calls", [])]
-    status, reason = _status(resp, limits, calls, report, problem)
+    report: dict[str, Any] | None = None
+    problem = ""
+    if resp["import_frame"] is not None:
+        report, problem = _decode(resp["import_frame"], "import result")
+    outcomes: list[CallOutcome] = []
+    failed: list[tuple[CandidateCall, CallOutcome]] = []
+    memory = bool(report and report.get("memory") is True)
+    for call, frames, times in zip(calls, resp["frames"], resp["times_s"]):
+        outcome, trouble, ran_out = _outcome(frames, call.repeat)
+        memory = memory or ran_out
+        if outcome is None:
+            problem = problem or trouble
+            break
+        outcome.times_s = [float(t) for t in times]
+        outcomes.append(outcome)
+        if not outcome.ok:
+            failed.append((call, outcome))
+    status, reason = _status(resp, limits, calls, report, problem, failed, memory,
+                             len(outcomes))
     return SandboxResult(status, reason, outcomes, stdout, stderr, float(resp["wall_s"]),
                          dict(resp["isolation"]))
 
 
 def _status(resp: dict[str, Any], limits: SandboxLimits, calls: list[CandidateCall],
-            report: dict[str, Any] | None, problem: str) -> tuple[str, str]:
-    sig, memory = resp["signal"], f"{limits.memory_mb} MB address space"
+            report: dict[str, Any] | None, problem: str,
+            failed: list[tuple[CandidateCall, CallOutcome]], memory: bool,
+            answered: int) -> tuple[str, str]:
+    sig, budget = resp["signal"], f"{limits.memory_mb} MB address space"
     if resp["timed_out"]:
         return "timeout", (f"candidate exceeded the {limits.timeout_s:g} s wall-clock limit; "
                            "its processes were killed")
@@ -290,31 +326,53 @@ def _status(resp: dict[str, Any], limits: SandboxLimits, calls: list[CandidateCa
     cpu_hit = limits.cpu_s is not None and resp["cpu_s"] >= limits.cpu_s
     if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu_hit):
         return "timeout", f"candidate exceeded the {limits.cpu_s:g} s CPU-time limit"
-    if sig:
-        hint = _SIGNAL_HINTS.get(sig, "")
-        return "crashed", f"candidate process was killed by {_signal_name(sig)}{hint}"
     if resp["oversize"]:
         return "protocol_error", "candidate returned more than 512 MB of result data"
+    if resp["unsolicited"]:
+        return "protocol_error", ("candidate wrote to the result channel an answer nobody "
+                                  "asked for (before it was asked, or a second one)")
+    importing = report is not None and report.get("import_error") is not None
+    if sig and not importing:
+        hint = _SIGNAL_HINTS.get(sig, "")
+        which = f" in call '{calls[answered].function}'" if answered < len(calls) else ""
+        return "crashed", f"candidate process was killed by {_signal_name(sig)}{hint}{which}"
     if report is None and not problem:
         return "crashed", (f"candidate process exited with code {resp['exit_code']} "
                            "before returning results")
-    if report is None:
+    if problem:
         return "protocol_error", problem
-    if report.get("import_error"):
+    assert report is not None
+    if importing:
         if report.get("memory"):
-            return "memory", f"candidate ran out of memory ({memory}) while importing"
+            return "memory", f"candidate ran out of memory ({budget}) while importing"
         return "import_error", f"candidate failed to import: {report['import_error']}"
-    failed = [(c, o) for c, o in zip(calls, report["calls"]) if not o["ok"]]
-    if report.get("memory"):
+    if answered < len(calls):
+        return "crashed", (f"candidate process exited with code {resp['exit_code']} in "
+                           f"call '{calls[answered].function}'")
+    if memory:
         name = failed[0][0].function if failed else "?"
-        return "memory", f"candidate ran out of memory ({memory}) in call '{name}'"
+        return "memory", f"candidate ran out of memory ({budget}) in call '{name}'"
     if failed:
         call, outcome = failed[0]
-        first = outcome["error"].splitlines()[0] if outcome["error"] else "error"
+        first = outcome.error.splitlines()[0] if outcome.error else "error"
         return "ok", f"{len(failed)} of {len(calls)} calls raised; first '{call.function}': {first}"
     return "ok", f"all {len(calls)} calls returned"
 
 
-def _shallow_fields(obj: object) -> dict[str, Any]:
-    """Field mapping without ``asdict``'s deep copy: arguments can be large graphs/tensors."""
-    return {f.name: getattr(obj, f.name) for f in fields(obj)}  # type: ignore[arg-type]
+def build_request(program_path: Path, calls: Sequence[CandidateCall], limits: SandboxLimits,
+                  files: dict[str, bytes], env: dict[str, str]) -> dict[str, Any]:
+    """The zygote's request for one run (trusted data; the child gets one call at a time)."""
+    return {
+        "program": Path(program_path).read_bytes(), "filename": Path(program_path).name,
+        "files": {str(k): bytes(v) for k, v in files.items()},
+        "limits": asdict(limits), "env": env,
+        "converters": sorted({c.convert for c in calls if c.convert}),
+        "calls": [{"spec": pickle.dumps(_call_spec(c), protocol=5), "warmup": c.warmup,
+                   "repeat": c.repeat} for c in calls],
+    }
+
+
+def _call_spec(call: CandidateCall) -> dict[str, Any]:
+    """What the child needs for one execution (no deep copy: arguments can be large)."""
+    return {"function": call.function, "args": call.args, "kwargs": call.kwargs,
+            "convert": call.convert}

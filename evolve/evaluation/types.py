@@ -12,6 +12,12 @@ if TYPE_CHECKING:
     from evolve.evaluation.sandbox import Sandbox
 
 
+# Said wherever a run whose scores came from the candidate's own process is shown; the
+# controller records the run as such with one event of this kind.
+COMPATIBILITY_NOTE = "compatibility mode: the candidate can forge its score"
+COMPATIBILITY_EVENT = "compatibility_mode"
+
+
 @dataclass
 class EvaluationResult:
     """What an evaluator says about one candidate.
@@ -19,7 +25,12 @@ class EvaluationResult:
     ``score`` is the combined score the search maximises; ``instances`` holds
     per-workload scores (Pareto selection); ``holdout`` is scored apart and never rendered
     into prompts; ``artifacts`` is text feedback for the LLM; ``reason`` explains an
-    invalid candidate in one specific line.
+    invalid candidate in one specific line. ``run_notes`` are facts about the evaluation
+    set-up rather than the candidate (e.g. that timing is not scored without a GPU); a
+    run states each distinct note once, when it first appears, and in its summary.
+    ``compatibility_mode`` says the score was computed inside the candidate's process (a
+    foreign evaluator run beside it in the sandbox), so the candidate can forge it; runs
+    that received such a result say so wherever they are shown.
     """
 
     valid: bool
@@ -29,6 +40,8 @@ class EvaluationResult:
     holdout: dict[str, float] = field(default_factory=dict)
     artifacts: dict[str, str] = field(default_factory=dict)
     reason: str = ""
+    run_notes: list[str] = field(default_factory=list)
+    compatibility_mode: bool = False
 
     @classmethod
     def invalid(cls, reason: str, **artifacts: str) -> EvaluationResult:
@@ -61,6 +74,8 @@ class EvaluationContext:
     timeout_s: float = 60.0
     seed: int = 0
     workdir: Path | None = None
+    # Address space the trusted evaluator may add while scoring one candidate (<= 0: none).
+    trusted_memory_mb: int = 8192
 
 
 @runtime_checkable
@@ -81,7 +96,13 @@ class CascadeStage:
     min_score: float = float("-inf")
 
 
+@runtime_checkable
+class CascadedEvaluator(Evaluator, Protocol):
+    """An evaluator with cheaper stages that run first (optional)."""
+
+    def cascade(self) -> Sequence[CascadeStage]: ...
+
+
 def cascade_of(evaluator: Evaluator) -> Sequence[CascadeStage]:
     """Optional cascade: an evaluator may define ``cascade() -> list[CascadeStage]``."""
-    stages = getattr(evaluator, "cascade", None)
-    return list(stages()) if callable(stages) else []
+    return list(evaluator.cascade()) if isinstance(evaluator, CascadedEvaluator) else []

@@ -8,6 +8,7 @@ import random
 from evolve.config import LLMConfig
 from evolve.llm.base import (
     Completion,
+    EditRequest,
     GenerationParams,
     LLMBackend,
     LLMError,
@@ -15,9 +16,10 @@ from evolve.llm.base import (
 )
 from evolve.llm.ensemble import EnsembleBackend
 from evolve.llm.offline import OfflineMutationEngine
+from evolve.llm.selection import create_selector
 from evolve.registry import Registry
 
-# provider name -> factory(model: ModelConfig, llm: LLMConfig, *, where, rng) -> LLMBackend
+# provider name -> factory(model: ModelConfig, llm: LLMConfig, *, where, rng, **model.args)
 BACKENDS: Registry[LLMBackend] = Registry("LLM provider", entry_point_group="evolve.llm_backends")
 BACKENDS.register("openai", "evolve.llm.openai_backend:OpenAIBackend")
 BACKENDS.register("litellm", "evolve.llm.litellm_backend:LiteLLMBackend")
@@ -32,23 +34,30 @@ def build_backend(cfg: LLMConfig, seed: int) -> LLMBackend:
     backends: list[LLMBackend] = []
     for index, model in enumerate(cfg.models):
         where = f"llm.models[{index}]"
-        factory = BACKENDS.resolve(model.provider, f"{where}.provider")
         # Jitter RNG per model, derived from the run seed: reproducible backoff schedules.
         rng = random.Random(f"{seed}:{index}:{model.name}")
-        backends.append(factory(model, cfg, where=where, rng=rng))
+        backend = BACKENDS.create(model.provider, model.args, where, "provider",
+                                  model=model, llm=cfg, where=where, rng=rng)  # fmt: skip
+        if not isinstance(backend, LLMBackend):
+            raise BACKENDS.wrong_type(model.provider, "LLMBackend", where, "provider")
+        backends.append(backend)
     if len(backends) == 1:
         return backends[0]
     selector = None
     if cfg.selection != "weighted":
-        from evolve.search.bandit import create_selector
-
         selector = create_selector(cfg.selection, cfg.bandit)
     return EnsembleBackend(backends, [m.weight for m in cfg.models], seed, selector=selector)
+
+
+def primary_backend(backend: LLMBackend) -> LLMBackend:
+    """The first configured model (side calls such as a judge go there)."""
+    return backend.backends[0] if isinstance(backend, EnsembleBackend) else backend
 
 
 __all__ = [
     "BACKENDS",
     "Completion",
+    "EditRequest",
     "EnsembleBackend",
     "GenerationParams",
     "LLMBackend",
@@ -56,4 +65,5 @@ __all__ = [
     "OfflineMutationEngine",
     "build_backend",
     "estimate_tokens",
+    "primary_backend",
 ]

@@ -7,11 +7,8 @@ so the controller handles one exception type with a machine-readable ``kind``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
-
-if TYPE_CHECKING:
-    from evolve.prompts import PromptContext
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 ERROR_KINDS = ("timeout", "rate_limit", "server", "connection", "auth", "empty", "bad_request")
 # Failures worth another attempt: they depend on the moment, not on the request.
@@ -29,6 +26,29 @@ class Completion:
     cost_usd: float
     latency_s: float
     finish_reason: str = ""  # "stop", "length" (truncated), ... when the backend reports it
+    # Reasoning the server returned apart from the answer (``reasoning_content``); reasoning
+    # inside ``text`` (``<think>`` blocks) stays there: evolve.llm.reasoning strips it.
+    reasoning: str = ""
+    # What the backend changed about its requests during this call, one sentence each
+    # (e.g. a parameter the provider rejected is no longer sent); shown in the run log.
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EditRequest:
+    """What the prompt asks for, as data: the offline engine answers from this instead of
+    reading the prompt text (HTTP backends ignore it)."""
+
+    parent_code: str
+    inspirations: list[tuple[str, str]] = field(default_factory=list)  # (program id, code)
+    mode: str = "diff"  # "diff" | "rewrite"
+    language: str = "python"
+    max_changed_lines: int | None = None
+    # A folder program: its files (``parent_code`` is their combined text), each file's
+    # language name, and the inspirations' files (program id, files).
+    files: dict[str, str] = field(default_factory=dict)
+    file_languages: dict[str, str] = field(default_factory=dict)
+    inspiration_files: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
 
 @dataclass
@@ -37,8 +57,7 @@ class GenerationParams:
     max_tokens: int = 4096
     timeout_s: float = 120.0
     seed: int | None = None
-    # Structured view of the prompt for the offline engine; HTTP backends ignore it.
-    context: PromptContext | None = None
+    context: EditRequest | None = None  # for the offline engine; HTTP backends ignore it
 
 
 class LLMError(Exception):
@@ -56,6 +75,8 @@ class LLMError(Exception):
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.cost_usd = 0.0
+        self.latency_s = 0.0  # how long the failed call took, set by the caller that timed it
+        self.notes: list[str] = []  # as Completion.notes
 
     @property
     def retryable(self) -> bool:
@@ -72,6 +93,13 @@ class LLMBackend(Protocol):
     async def complete(
         self, messages: list[dict[str, str]], params: GenerationParams
     ) -> Completion: ...
+
+
+@runtime_checkable
+class ClosableBackend(Protocol):
+    """A backend holding connections that must be closed inside the running event loop."""
+
+    async def aclose(self) -> None: ...
 
 
 def estimate_tokens(text: str) -> int:

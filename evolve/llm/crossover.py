@@ -43,14 +43,16 @@ def _indent_of(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
 
 
-def _sources(inspirations: list[tuple[str, str]], language: str) -> list[tuple[str, Source]]:
+def _sources(
+    inspirations: list[tuple[str, str]], language: str, need_tree: bool = True
+) -> list[tuple[str, Source]]:
     parsed = []
     for program_id, code in inspirations:
         try:
             source = Source(code, language)
         except ValueError:  # unbalanced markers: not a usable donor
             continue
-        if source.tree is not None:
+        if source.tree is not None or not need_tree:
             parsed.append((program_id, source))
     return parsed
 
@@ -121,9 +123,11 @@ def insert_statement(
 def swap_block(
     source: Source, inspirations: list[tuple[str, str]], rng: random.Random
 ) -> Mutation | None:
-    """Take a whole EVOLVE-BLOCK body from an inspiration with the same number of blocks."""
+    """Take a whole EVOLVE-BLOCK body from an inspiration with the same number of blocks
+    (other languages than Python need no syntax tree)."""
     options = []
-    for program_id, donor in _sources(inspirations, "python"):
+    python = source.language == "python"
+    for program_id, donor in _sources(inspirations, source.language, need_tree=python):
         if len(donor.ranges) != len(source.ranges):
             continue
         for number, ((s, e), (ds, de)) in enumerate(zip(source.ranges, donor.ranges)):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import Any
 
-from evolve.llm.base import Completion, GenerationParams, LLMBackend
+from evolve.llm.base import ClosableBackend, Completion, GenerationParams, LLMBackend
+from evolve.llm.selection import LearningSelector, ModelSelector, create_selector
 
 
 class EnsembleBackend:
@@ -18,7 +18,7 @@ class EnsembleBackend:
     """
 
     def __init__(self, backends: Sequence[LLMBackend], weights: Sequence[float], seed: int,
-                 selector: Any = None) -> None:
+                 selector: str | ModelSelector | None = None) -> None:
         if not backends:
             raise ValueError("an ensemble needs at least one backend")
         if len(weights) != len(backends):
@@ -30,12 +30,8 @@ class EnsembleBackend:
         self._rng = random.Random(seed)
         self.name = "ensemble(" + ",".join(b.name for b in self.backends) + ")"
         self.calls = {b.name: 0 for b in self.backends}
-        # A ModelSelector (evolve.search.bandit): name, module:attr or instance; None = weights.
-        self.selector = None
-        if selector is not None:
-            from evolve.search.bandit import create_selector
-
-            self.selector = create_selector(selector)
+        # A ModelSelector (evolve.llm.selection): name, module:attr or instance; None = weights.
+        self.selector = create_selector(selector) if selector is not None else None
 
     def pick(self) -> LLMBackend:
         if self.selector is not None:
@@ -46,11 +42,15 @@ class EnsembleBackend:
         self.calls[backend.name] = self.calls.get(backend.name, 0) + 1
         return backend
 
+    @property
+    def learning_selector(self) -> LearningSelector | None:
+        """The selector when it learns from rewards (the bandit hook feeds it)."""
+        return self.selector if isinstance(self.selector, LearningSelector) else None
+
     async def aclose(self) -> None:
         for backend in self.backends:
-            close = getattr(backend, "aclose", None)
-            if close is not None:
-                await close()
+            if isinstance(backend, ClosableBackend):
+                await backend.aclose()
 
     async def complete(
         self, messages: list[dict[str, str]], params: GenerationParams

@@ -18,8 +18,9 @@ from typing import Any
 from evolve.config import LLMConfig, ModelConfig
 from evolve.errors import UserError
 from evolve.llm.base import Completion, GenerationParams, LLMError, estimate_tokens, messages_text
-from evolve.llm.openai_backend import is_local_url, llm_error_from_exception
+from evolve.llm.openai_backend import is_local_url, llm_error_from_exception, reasoning_of
 from evolve.llm.pricing import price_for
+from evolve.llm.request_params import RequestParams
 from evolve.llm.retry import Sleep, call_with_retries
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ class LiteLLMBackend:
         where: str = "llm.models",
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        extra_body: dict[str, Any] | None = None,
+        reasoning_effort: str | None = None,
     ) -> None:
         self._litellm = import_litellm()
         self.model = model
@@ -63,8 +66,58 @@ class LiteLLMBackend:
         )
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._require_key(where)
         self.api_key = self._api_key()
         self.requests_sent = 0
+        self.extra_body = dict(extra_body or {})  # passed through (llm.models[i].args)
+        self.reasoning_effort = reasoning_effort
+        self.params = RequestParams(model.name)
+        self._drop_what_the_provider_does_not_take()
+
+    def _drop_what_the_provider_does_not_take(self) -> None:
+        """LiteLLM refuses parameters a provider lacks (``UnsupportedParamsError``, e.g.
+        ``seed`` for Anthropic) before sending anything; its own lists say which."""
+        try:
+            model, provider, _, _ = self._litellm.get_llm_provider(self.model.name)
+            supported = self._litellm.get_supported_openai_params(
+                model=model, custom_llm_provider=provider
+            )
+        except Exception as exc:  # noqa: BLE001 - an unknown model: rejections are learnt instead
+            log.debug("litellm knows no parameters of %s (%s)", self.model.name, exc)
+            return
+        if supported:
+            self.params.drop_unsupported(supported, str(provider))
+
+    def _require_key(self, where: str) -> None:
+        """Fail before any call when the key the model needs is not in the environment."""
+        model = self.model
+        if is_local_url(model.base_url):
+            return
+        named = model.api_key_env != DEFAULT_KEY_ENV
+        if named or model.base_url:  # the config says which variable holds the key
+            if not os.environ.get(model.api_key_env):
+                server = f" at {model.base_url}" if model.base_url else ""
+                raise UserError(
+                    f"environment variable {model.api_key_env} is not set; model '{model.name}'"
+                    f"{server} needs an API key "
+                    f"(export {model.api_key_env}=... or set api_key_env)",
+                    f"{where}.api_key_env",
+                )
+            return
+        try:
+            found = self._litellm.validate_environment(model=model.name)
+        except Exception as exc:  # noqa: BLE001 - an unknown provider prefix: the call will say
+            log.debug("litellm cannot check the environment of %s (%s)", model.name, exc)
+            return
+        # Only keys: a missing *_API_BASE has a default (e.g. a local Ollama).
+        missing = [str(k) for k in found.get("missing_keys") or [] if "KEY" in str(k).upper()
+                   or "TOKEN" in str(k).upper()]
+        if missing:
+            raise UserError(
+                f"model '{model.name}' needs {' or '.join(missing)} in the environment "
+                f"(export {missing[0]}=..., or name another variable with api_key_env)",
+                f"{where}.api_key_env",
+            )
 
     def _api_key(self) -> str | None:
         # LiteLLM finds each provider's standard variable (ANTHROPIC_API_KEY, ...) itself;
@@ -78,31 +131,48 @@ class LiteLLMBackend:
             return "EMPTY"
         return None
 
-    async def _attempt(self, messages: list[dict[str, str]], params: GenerationParams) -> Any:
-        temperature = self.model.temperature
-        args: dict[str, Any] = {
+    def _request_args(
+        self, messages: list[dict[str, str]], params: GenerationParams
+    ) -> dict[str, Any]:
+        base: dict[str, Any] = {
             "model": self.model.name,
             "messages": messages,
-            "max_tokens": params.max_tokens,
-            "temperature": params.temperature if temperature is None else temperature,
             "timeout": params.timeout_s,
             "num_retries": 0,
             "max_retries": 0,
         }
         if self.model.base_url:
-            args["api_base"] = self.model.base_url
+            base["api_base"] = self.model.base_url
         if self.api_key:
-            args["api_key"] = self.api_key
-        if params.seed is not None:
-            args["seed"] = params.seed
-        self.requests_sent += 1
-        try:
-            # LiteLLM's timeout bounds each read; the deadline bounds the whole request
-            # (in this task: LiteLLM's logging worker hangs at shutdown under wait_for's).
-            async with asyncio.timeout(params.timeout_s):
-                response = await self._litellm.acompletion(**args)
-        except Exception as exc:  # noqa: BLE001 - every client failure becomes an LLMError
-            raise llm_error_from_exception(exc, f"model {self.model.name}") from None
+            base["api_key"] = self.api_key
+        if self.reasoning_effort is not None:
+            base["reasoning_effort"] = self.reasoning_effort
+        if self.extra_body:
+            base["extra_body"] = self.extra_body
+        temperature = self.model.temperature
+        return self.params.build(
+            base, params.temperature if temperature is None else temperature,
+            params.max_tokens, params.seed,
+        )  # fmt: skip
+
+    async def _attempt(self, messages: list[dict[str, str]], params: GenerationParams) -> Any:
+        where = f"model {self.model.name}"
+        for _ in range(4):  # the first request, then one per parameter adapted
+            args = self._request_args(messages, params)
+            self.requests_sent += 1
+            try:
+                # LiteLLM's timeout bounds each read; the deadline bounds the whole request
+                # (in this task: LiteLLM's logging worker hangs at shutdown under wait_for's).
+                async with asyncio.timeout(params.timeout_s):
+                    response = await self._litellm.acompletion(**args)
+                break
+            except Exception as exc:  # noqa: BLE001 - every client failure becomes an LLMError
+                error = llm_error_from_exception(exc, where)
+                if error.kind == "bad_request" and self.params.adapt(error.message, args):
+                    continue
+                raise error from None
+        else:
+            raise LLMError("bad_request", f"{where}: request rejected after adapting parameters")
         choices = getattr(response, "choices", None) or []
         text = (choices[0].message.content or "") if choices else ""
         if not text.strip():
@@ -132,6 +202,7 @@ class LiteLLMBackend:
             )
         except LLMError as exc:
             exc.model = self.model.name
+            exc.notes = self.params.take_notes()
             raise
         choice = response.choices[0]
         text = choice.message.content or ""
@@ -148,4 +219,6 @@ class LiteLLMBackend:
             cost_usd=self._cost(response, prompt_tokens, completion_tokens),
             latency_s=time.perf_counter() - started,
             finish_reason=str(getattr(choice, "finish_reason", "") or ""),
+            reasoning=reasoning_of(choice.message),
+            notes=self.params.take_notes(),
         )

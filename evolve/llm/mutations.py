@@ -57,6 +57,7 @@ class Source:
 
     def __init__(self, code: str, language: str = "python") -> None:
         self.code = code
+        self.language = language
         self.lines = code.splitlines()
         self.trailing_newline = code.endswith("\n")
         self.ranges = editable_ranges(code)
@@ -211,7 +212,7 @@ def swap_operator(source: Source, rng: random.Random) -> Mutation | None:
 
 
 def _first_line(node: ast.stmt) -> int:
-    decorators = getattr(node, "decorator_list", [])
+    decorators: list[ast.expr] = getattr(node, "decorator_list", [])
     return min([node.lineno] + [d.lineno for d in decorators])
 
 
@@ -255,7 +256,9 @@ def _own_lines(body: list[ast.stmt], index: int) -> tuple[int, int] | None:
 def _feeds(first: ast.stmt, second: ast.stmt) -> bool:
     """True when ``second`` reads a name ``first`` binds: swapping them would read it
     before it exists (an UnboundLocalError, not a new idea)."""
-    read = {n.id for n in ast.walk(second) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    read = {
+        n.id for n in ast.walk(second) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    }
     return bool(_bound_names(first) & read)
 
 

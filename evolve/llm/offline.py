@@ -17,7 +17,10 @@ inspiration's same-named function, whole-block swap).
 What it cannot do: it does not understand the problem, read the description,
 feedback or hints, or invent algorithms. It tunes constants and recombines code
 that already exists in the population; real gains beyond that need a real model.
-For non-Python programs it only perturbs numbers and swaps operators, unchecked.
+For non-Python programs it only perturbs numbers, swaps operators and swaps whole
+EVOLVE-BLOCK bodies with an inspiration, unchecked. A folder program gets an edit of one
+of its editable files per answer (sometimes two), each file in its own language and
+crossed only with the inspirations' version of the same file.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ import random
 import time
 from collections.abc import Callable
 
+from evolve.codebase import editable_paths
 from evolve.edits import apply_response, count_changed_lines, evolve_blocks
-from evolve.llm.base import Completion, GenerationParams, LLMError, estimate_tokens, messages_text
+from evolve.file_edits import apply_files_response
+from evolve.llm.base import Completion, EditRequest, GenerationParams, LLMError
 from evolve.llm.crossover import insert_statement, swap_block, swap_function
 from evolve.llm.diff_format import (
     rewrite_response,
@@ -153,12 +158,18 @@ class OfflineMutationEngine:
             raise LLMError("bad_request", "the offline engine needs GenerationParams.context")
         # One draw per call from the engine's stream: reproducible for a fixed call order.
         rng = random.Random(self._rng.getrandbits(64))
-        parent = ctx.parent.code
+        if ctx.files:
+            return Completion(
+                text=self._folder_answer(ctx, rng, params.temperature), model=self.name,
+                prompt_tokens=0, completion_tokens=0, cost_usd=0.0,
+                latency_s=time.perf_counter() - started, finish_reason="stop",
+            )  # fmt: skip
+        parent = ctx.parent_code
         try:
             evolve_blocks(parent)
         except ValueError as exc:
             raise LLMError("bad_request", f"parent program: {exc}") from None
-        inspirations = [(v.id, v.code) for v in ctx.inspirations if v.code != parent]
+        inspirations = [(pid, code) for pid, code in ctx.inspirations if code != parent]
         for _ in range(4):
             child, notes = self.mutate(
                 parent, inspirations, rng, params.temperature, ctx.language, ctx.max_changed_lines
@@ -173,10 +184,40 @@ class OfflineMutationEngine:
                 return Completion(
                     text=text,
                     model=self.name,
-                    prompt_tokens=estimate_tokens(messages_text(messages)),
-                    completion_tokens=estimate_tokens(text),
+                    prompt_tokens=0,  # no model read or wrote anything: no usage to report
+                    completion_tokens=0,
                     cost_usd=0.0,
                     latency_s=time.perf_counter() - started,
                     finish_reason="stop",
                 )
         raise LLMError("empty", "no mutation could be expressed as an edit of the parent")
+
+    def _folder_answer(self, ctx: EditRequest, rng: random.Random, temperature: float) -> str:
+        """An answer changing one editable file of a folder program (sometimes two), each
+        in its own language, with donors from the inspirations' same file; checked
+        through the real multi-file edit parser."""
+        files, editable = ctx.files, editable_paths(ctx.files)
+        if not editable:
+            raise LLMError("bad_request", "the folder program has no EVOLVE-BLOCK")
+        for _ in range(4):
+            count = 2 if len(editable) > 1 and rng.random() < 0.25 else 1
+            limit = ctx.max_changed_lines
+            limit = None if limit is None else max(1, limit // count)
+            child, parts = dict(files), []
+            for path in sorted(rng.sample(editable, count)):
+                language = ctx.file_languages.get(path, "text")
+                donors = [(pid, other[path]) for pid, other in ctx.inspiration_files
+                          if other.get(path, files[path]) != files[path]]
+                try:
+                    text, notes = self.mutate(
+                        files[path], donors, rng, temperature, language, limit)
+                    reply = self.respond(files[path], text, notes, ctx.mode, rng, language)
+                except LLMError:
+                    continue
+                child[path] = text
+                parts.append(f"{path}\n{reply}")
+            answer = "\n".join(parts)
+            applied = apply_files_response(files, answer, ctx.mode) if parts else None
+            if applied is not None and applied.ok and applied.files == child:
+                return answer
+        raise LLMError("empty", "no mutation could be expressed as an edit of the parent's files")

@@ -17,12 +17,16 @@ from evolve.llm.offline import OfflineMutationEngine
 
 
 class OfflineModel:
-    def __init__(self, model: ModelConfig, llm: LLMConfig, *, where: str = "", rng: random.Random) -> None:
+    def __init__(
+        self, model: ModelConfig, llm: LLMConfig, *, where: str = "", rng: random.Random
+    ) -> None:
         self.name = model.name
         self.temperature = model.temperature
         self.engine = OfflineMutationEngine(rng.getrandbits(64))
 
-    async def complete(self, messages: list[dict[str, str]], params: GenerationParams) -> Completion:
+    async def complete(
+        self, messages: list[dict[str, str]], params: GenerationParams
+    ) -> Completion:
         if self.temperature is not None:
             params = dataclasses.replace(params, temperature=self.temperature)
         completion = await self.engine.complete(messages, params)

@@ -18,7 +18,9 @@ from urllib.parse import urlparse
 from evolve.config import LLMConfig, ModelConfig
 from evolve.errors import UserError
 from evolve.llm.base import Completion, GenerationParams, LLMError, estimate_tokens, messages_text
+from evolve.llm.http_errors import summarise_response, summarise_text
 from evolve.llm.pricing import price_for
+from evolve.llm.request_params import RequestParams
 from evolve.llm.retry import Sleep, call_with_retries, parse_retry_after
 
 log = logging.getLogger(__name__)
@@ -80,10 +82,32 @@ def llm_error_from_exception(exc: Exception, where: str) -> LLMError:
         headers = getattr(exc, "litellm_response_headers", None)
         if headers is None and getattr(exc, "response", None) is not None:
             headers = exc.response.headers
-        return error_from_status(
-            exc.status_code, f"{where}: HTTP {exc.status_code}: {exc.message}", headers
-        )
-    return LLMError("server", f"{where}: {type(exc).__name__}: {exc}")
+        return error_from_status(exc.status_code, f"{where}: {status_summary(exc)}", headers)
+    return LLMError("server", f"{where}: {type(exc).__name__}: {summarise_text(str(exc))}")
+
+
+def status_summary(exc: Any) -> str:
+    """An error response in one line: status, content type, the first line of the body
+    (LiteLLM's errors carry the provider's body in their message instead)."""
+    response = getattr(exc, "response", None)
+    content_type = str(response.headers.get("content-type", "")) if response is not None else ""
+    body = getattr(exc, "body", None)
+    if body is None or getattr(exc, "llm_provider", None):
+        body = str(getattr(exc, "message", "") or exc)
+    return summarise_response(int(exc.status_code), content_type, body)
+
+
+def reasoning_of(message: Any) -> str:
+    """Reasoning a server returned beside the answer: ``reasoning_content`` (DeepSeek,
+    vLLM, llama.cpp, LiteLLM) or ``reasoning`` (Ollama, OpenRouter)."""
+    for name in ("reasoning_content", "reasoning"):
+        value = getattr(message, name, None)
+        if value is None:
+            extra = getattr(message, "model_extra", None) or {}
+            value = extra.get(name) if isinstance(extra, dict) else None
+        if isinstance(value, str) and value.strip():
+            return value
+    return ""
 
 
 class OpenAIBackend:
@@ -97,6 +121,8 @@ class OpenAIBackend:
         where: str = "llm.models",
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        extra_body: dict[str, Any] | None = None,
+        reasoning_effort: str | None = None,
     ) -> None:
         self.model = model
         self.llm = llm
@@ -107,8 +133,11 @@ class OpenAIBackend:
         self._rng = rng or random.Random()
         self._client: Any = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
-        self._token_param = "max_tokens"  # newer OpenAI models only accept max_completion_tokens
-        self._send_temperature = True
+        self.params = RequestParams(model.name)  # what this model rejected, learnt per run
+        # Passed through as configured (llm.models[i].args): fields the server takes
+        # beyond the OpenAI ones (extra_body) and the reasoning effort of reasoning models.
+        self.extra_body = dict(extra_body or {})
+        self.reasoning_effort = reasoning_effort
         self._warned_price = False
         self.requests_sent = 0
 
@@ -130,43 +159,35 @@ class OpenAIBackend:
     def _request_args(
         self, messages: list[dict[str, str]], params: GenerationParams
     ) -> dict[str, Any]:
-        args: dict[str, Any] = {"model": self.model.name, "messages": messages}
-        args[self._token_param] = params.max_tokens
-        if self._send_temperature:
-            temperature = self.model.temperature
-            args["temperature"] = params.temperature if temperature is None else temperature
-        if params.seed is not None:
-            args["seed"] = params.seed
-        return args
-
-    def _adapt_to_rejection(self, error: LLMError) -> bool:
-        """Some models reject ``max_tokens`` or a temperature; switch once and resend."""
-        text = error.message.lower()
-        if self._token_param == "max_tokens" and "max_completion_tokens" in text:
-            self._token_param = "max_completion_tokens"
-            return True
-        if self._send_temperature and "temperature" in text and "unsupported" in text:
-            self._send_temperature = False
-            return True
-        return False
+        base: dict[str, Any] = {"model": self.model.name, "messages": messages}
+        if self.reasoning_effort is not None:
+            base["reasoning_effort"] = self.reasoning_effort
+        if self.extra_body:
+            base["extra_body"] = self.extra_body
+        temperature = self.model.temperature
+        return self.params.build(
+            base, params.temperature if temperature is None else temperature,
+            params.max_tokens, params.seed,
+        )  # fmt: skip
 
     async def _attempt(self, messages: list[dict[str, str]], params: GenerationParams) -> Any:
         where = f"model {self.model.name}"
-        for _ in range(3):
+        for _ in range(4):  # the first request, then one per parameter adapted
             self.requests_sent += 1
+            args = self._request_args(messages, params)
             try:
                 # The client's timeout bounds each read, so a server trickling bytes never
                 # trips it; the deadline around it bounds the whole request.
                 async with asyncio.timeout(params.timeout_s):
                     return await self._get_client().chat.completions.create(
-                        **self._request_args(messages, params), timeout=params.timeout_s
+                        **args, timeout=params.timeout_s
                     )
             except Exception as exc:  # noqa: BLE001 - every client failure becomes an LLMError
                 error = llm_error_from_exception(exc, where)
                 if error.kind == "auth":
                     error.message += f" (check the key in ${self.model.api_key_env})"
                     error.args = (error.message,)
-                if error.kind == "bad_request" and self._adapt_to_rejection(error):
+                if error.kind == "bad_request" and self.params.adapt(error.message, args):
                     continue
                 raise error from None
         raise LLMError("bad_request", f"{where}: request rejected after adapting parameters")
@@ -198,6 +219,7 @@ class OpenAIBackend:
             exc.model = self.model.name
             exc.prompt_tokens, exc.completion_tokens = unused
             exc.cost_usd = self.price.cost_usd(*unused)
+            exc.notes = self.params.take_notes()
             raise
         usage = getattr(response, "usage", None)
         prompt_tokens = getattr(usage, "prompt_tokens", None) or estimate_tokens(
@@ -216,6 +238,8 @@ class OpenAIBackend:
             cost_usd=self.price.cost_usd(prompt_tokens, completion_tokens),
             latency_s=time.perf_counter() - started,
             finish_reason=str(response.choices[0].finish_reason or ""),
+            reasoning=reasoning_of(response.choices[0].message),
+            notes=self.params.take_notes(),
         )
 
     async def aclose(self) -> None:

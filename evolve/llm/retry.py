@@ -27,7 +27,7 @@ Sleep = Callable[[float], Awaitable[None]]
 
 def backoff_delay(attempt: int, base_s: float, rng: random.Random) -> float:
     """Delay before retry number ``attempt`` (1-based): jittered ``base * 2**(attempt-1)``."""
-    ceiling = min(MAX_BACKOFF_S, base_s * (2 ** (attempt - 1)))
+    ceiling = min(MAX_BACKOFF_S, base_s * 2.0 ** (attempt - 1))
     return ceiling * (0.5 + 0.5 * rng.random())
 
 

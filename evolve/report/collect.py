@@ -13,16 +13,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from evolve.database.features import FeatureAxis
+from evolve.database.answers import failure_counts, lenient_counts
+from evolve.database.lenient import text, whole
 from evolve.database.records import LLMCallRecord, ProgramRecord, RunCounters, RunRecord
-from evolve.report.scores import holdout_score
+from evolve.report.answer_texts import FailureGroup, edit_errors, failure_groups
+from evolve.report.scores import holdout_score, shorten
+from evolve.report.shown import shown_program, shown_run
 from evolve.report.source import RunHandle, lineage
+from evolve.safe_text import line
+from evolve.search.features import FeatureAxis
 
 T = TypeVar("T")
 
 SCATTER_POINTS = 2000  # at most this many points in any scatter
 VALIDITY_BUCKETS = 40
 TOP_REASONS = 10
+REASON_CHARS = 100  # reasons are grouped by their first line, cut to this length
 
 
 @dataclass
@@ -87,6 +93,10 @@ class RunData:
     total_usd: float = 0.0
     first_activity: float = float("inf")
     last_activity: float = 0.0  # newest program or LLM call (wall time of a running run)
+    failures: list[FailureGroup] = field(default_factory=list)  # answers without a candidate
+    failed_answers: int = 0
+    lenient: dict[str, int] = field(default_factory=dict)  # candidates read forgivingly
+    program_calls: dict[str, list[LLMCallRecord]] = field(default_factory=dict)  # lineage's
 
 
 def is_copy(p: ProgramRecord) -> bool:
@@ -144,12 +154,17 @@ def _grid(points: list[tuple[dict[str, float], float]], dims: list[str], bins: i
     return Grid(dims[0], dims[1] if len(dims) == 2 else None, bins, best, count)
 
 
+MAX_BINS = 64  # per feature axis: a stored config cannot make the grid unbounded
+
+
 def _feature_config(config: dict[str, Any]) -> tuple[list[str], int]:
     section = config.get("database")
     db: dict[str, Any] = section if isinstance(section, dict) else {}
-    dims = db.get("feature_dimensions") or ["complexity", "diversity"]
-    bins = int(db.get("feature_bins") or 8)
-    return [str(d) for d in dims], max(1, bins)
+    dims = db.get("feature_dimensions")
+    if not isinstance(dims, list) or not dims:
+        dims = ["complexity", "diversity"]
+    bins = whole(db.get("feature_bins") or 8)
+    return [text(d) for d in dims[:2]], min(max(1, bins), MAX_BINS)
 
 
 def collect_run(handle: RunHandle, top_n: int = 10) -> RunData:
@@ -188,7 +203,8 @@ def collect_run(handle: RunHandle, top_n: int = 10) -> RunData:
         if model is not None:
             model.programs += 1
         if not p.valid or p.score is None:
-            key = (p.reason or "no reason given").splitlines()[0][:100]
+            first = (p.reason or "no reason given").splitlines()[0]
+            key = shorten(line(first, 4 * REASON_CHARS), REASON_CHARS)
             reasons[key] = reasons.get(key, 0) + 1
             continue
         if model is not None:
@@ -223,14 +239,54 @@ def collect_run(handle: RunHandle, top_n: int = 10) -> RunData:
     data.holdout_pairs = _thin(raw_pairs, lambda pt: pt[0])
     data.validity = _buckets(flags)
     data.reasons = sorted(reasons.items(), key=lambda kv: -kv[1])[:TOP_REASONS]
-    data.islands = [islands[k] for k in sorted(islands)]
+    data.islands = [islands[k] for k in sorted(islands)][:MAX_ISLANDS]
     dims, bins = _feature_config(handle.record.config)
-    data.grid = _grid(feature_points, dims, bins)
-    data.models = sorted(models.values(), key=lambda m: -m.calls)
-    data.top = [entry[2] for entry in sorted(top_heap, key=lambda e: e[:2], reverse=True)]
-    if data.top:
-        data.lineage = lineage(handle, data.top[0])
+    try:
+        data.grid = _grid(feature_points, dims, bins)
+    except (ValueError, OverflowError):  # stored features too extreme to bin: no grid
+        data.grid = None
+    data.models = _shown_models(models)
+    # Views get bounded, cleaned copies (evolve.report.shown); the store keeps the rest.
+    data.run = shown_run(handle.record)
+    data.top = [shown_program(entry[2])
+                for entry in sorted(top_heap, key=lambda e: e[:2], reverse=True)]
+    if top_heap:
+        best_stored = max(top_heap, key=lambda e: e[:2])[2]
+        data.lineage = [shown_program(p) for p in lineage(handle, best_stored)]
+    _collect_answers(data, handle, calls)
     return data
+
+
+def _collect_answers(data: RunData, handle: RunHandle, calls: list[LLMCallRecord]) -> None:
+    """What the answers led to: failures by reason with examples, lenient readings, and
+    the calls behind each program of the best lineage (their prompts open in the report)."""
+    data.failures = failure_groups(handle.store, calls, edit_errors(handle))
+    data.failed_answers = sum(failure_counts(calls).values())
+    data.lenient = lenient_counts(calls)
+    wanted = {p.id for p in data.lineage}
+    for call in calls:
+        if call.program_id in wanted:
+            data.program_calls.setdefault(call.program_id, []).append(call)
+
+
+MAX_ISLANDS = 256  # islands drawn; a run configures a handful
+MAX_MODELS = 30  # models listed by calls; the rest are summed in one row
+
+
+def _shown_models(models: dict[str, ModelStats]) -> list[ModelStats]:
+    ranked = sorted(models.values(), key=lambda m: -m.calls)
+    shown = ranked[:MAX_MODELS]
+    for m in shown:
+        m.name = line(m.name)
+    rest = ranked[MAX_MODELS:]
+    if rest:
+        other = ModelStats(f"{len(rest)} other models")
+        for m in rest:
+            for name in ("calls", "failed", "prompt_tokens", "completion_tokens", "usd",
+                         "latency_s", "programs", "valid", "improved_parent", "new_best"):
+                setattr(other, name, getattr(other, name) + getattr(m, name))
+        shown.append(other)
+    return shown
 
 
 def _thin(points: list[T], score: Callable[[T], float]) -> list[T]:

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from evolve.database.records import LLMCallRecord, ProgramRecord
+from evolve.evaluation.types import COMPATIBILITY_EVENT, COMPATIBILITY_NOTE
+
+# How a run whose scores came from a foreign evaluator in the candidate's process
+# (compatibility mode) is described in the summary, `evolve show` and the report.
+COMPATIBILITY_TRUST = (f"{COMPATIBILITY_NOTE} (its evaluator ran in the candidate's process; "
+                       "see docs/importing.md)")
+
+
+def in_compatibility_mode(store: Any, run_id: str) -> bool:
+    """Whether the run received a score computed in the candidate's process."""
+    return bool(store.events(run_id, COMPATIBILITY_EVENT))
 
 
 def _number(value: Any) -> float | None:
@@ -38,6 +49,25 @@ def program_holdout(program: ProgramRecord) -> float | None:
     return holdout_score(program.holdout) if program.valid else None
 
 
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, ending in an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit // 2:  # a very long word is cut inside it rather than left almost empty
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "\u2026"
+
+
+def short_label(name: str, limit: int = 24) -> str:
+    """A name short enough for an axis tick or a narrow cell: its last ``/`` part, cut to
+    ``limit`` characters (the full name is shown next to it, as hover text or a tooltip)."""
+    if len(name) <= limit:
+        return name
+    return shorten(name.rstrip("/").rsplit("/", 1)[-1], limit)
+
+
 def fmt_score(value: float | None) -> str:
     return "-" if value is None else f"{value:.6g}"
 
@@ -62,7 +92,10 @@ def fmt_duration(seconds: float) -> str:
 
 
 def fmt_date(timestamp: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+    try:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+    except (OverflowError, OSError, ValueError):  # a damaged time stamp
+        return "-"
 
 
 def model_mix(calls: list[LLMCallRecord]) -> dict[str, int]:
@@ -72,6 +105,23 @@ def model_mix(calls: list[LLMCallRecord]) -> dict[str, int]:
         name = call.model or "offline"
         counts[name] = counts.get(name, 0) + 1
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def offline_models(models: Sequence[Any]) -> bool:
+    """True when the offline engine answers every call: no model configured, or only
+    ``provider: offline`` ones (given as config objects or as stored mappings)."""
+    def provider(model: Any) -> Any:
+        return model.get("provider") if isinstance(model, Mapping) else getattr(model, "provider", None)
+
+    return all(provider(m) == "offline" for m in models)
+
+
+def offline_run(config: Mapping[str, Any]) -> bool:
+    """Whether a stored run configuration used only the offline engine (a configuration
+    without an ``llm.models`` list says nothing either way: False)."""
+    llm = config.get("llm")
+    models = llm.get("models") if isinstance(llm, Mapping) else None
+    return isinstance(models, list) and offline_models(models)
 
 
 def fmt_model_mix(mix: Mapping[str, int]) -> str:

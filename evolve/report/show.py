@@ -1,22 +1,35 @@
-"""Terminal views of one program (`evolve show`) and of two programs' difference (`evolve diff`)."""
+"""Terminal views of one program (`evolve show`) and of two programs' difference (`evolve diff`).
+
+Stored text is shown as ``shown_program`` bounds it and always as ``Text``, never as
+markup (names like ``[blink]`` or ``[/]`` are printed as they are)."""
 
 from __future__ import annotations
 
 import difflib
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from evolve.codebase import files_diff
 from evolve.database.records import ProgramRecord
-from evolve.report.scores import fmt_date, fmt_score, fmt_value, program_holdout
+from evolve.languages import language_of
+from evolve.report.scores import (
+    COMPATIBILITY_TRUST,
+    fmt_date,
+    fmt_score,
+    fmt_value,
+    in_compatibility_mode,
+    program_holdout,
+)
+from evolve.report.shown import shown_program, shown_scratchpad
 from evolve.report.source import RunHandle, lineage
-
-MAX_ARTIFACT_CHARS = 4000  # per artifact in the terminal; the database keeps everything
+from evolve.safe_text import bounded
+from evolve.safe_text import line as one_line
 
 
 def _kv_table(title: str, items: dict[str, Any]) -> Table:
@@ -24,8 +37,8 @@ def _kv_table(title: str, items: dict[str, Any]) -> Table:
                   min_width=len(title) + 4)
     table.add_column(style="bold")
     table.add_column(justify="right")
-    for key, value in sorted(items.items()):
-        table.add_row(escape(str(key)), escape(fmt_value(value)))
+    for key, value in items.items():  # already sorted and bounded by shown_program
+        table.add_row(Text(str(key)), Text(fmt_value(value)))
     return table
 
 
@@ -33,13 +46,14 @@ def summary_table(program: ProgramRecord) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
-    status = "[green]valid[/]" if program.valid else f"[red]invalid[/]: {escape(program.reason)}"
-    table.add_row("program", program.id)
+    status = Text("valid", style="green") if program.valid else (
+        Text("invalid", style="red") + Text(f": {program.reason}"))
+    table.add_row("program", Text(program.id))
     table.add_row("status", status)
     table.add_row("score (train)", fmt_score(program.score))
     table.add_row("score (holdout)", fmt_score(program_holdout(program)))
-    table.add_row("origin", f"{program.origin}" + (f" by {escape(program.model)}" if program.model else ""))
-    table.add_row("parent", program.parent_id or "-")
+    table.add_row("origin", Text(program.origin + (f" by {program.model}" if program.model else "")))
+    table.add_row("parent", Text(program.parent_id or "-"))
     table.add_row("island / generation / iteration",
                   f"{program.island} / {program.generation} / {program.iteration}")
     table.add_row("changed lines", str(program.changed_lines))
@@ -69,8 +83,8 @@ def lineage_table(chain: list[ProgramRecord]) -> Table:
             delta = program.score - previous
             style = "green" if delta > 0 else "red" if delta < 0 else "dim"
             change = f"[{style}]{delta:+.4g}[/]"
-        table.add_row(str(program.generation), program.id[:12], program.origin, fmt_score(program.score),
-                      change, escape(program.model or "-"))
+        table.add_row(str(program.generation), Text(program.id[:12]), Text(program.origin),
+                      fmt_score(program.score), change, Text(program.model or "-"))
         if program.score is not None:
             previous = program.score
     return table
@@ -78,7 +92,10 @@ def lineage_table(chain: list[ProgramRecord]) -> Table:
 
 def show_program(console: Console, handle: RunHandle, program: ProgramRecord, code: bool = True) -> None:
     """Everything stored about one program, holdout kept apart from train metrics."""
+    program = shown_program(program)
     console.print(Panel(summary_table(program), title=f"run {escape(handle.name)}", expand=False))
+    if in_compatibility_mode(handle.store, handle.run_id):
+        console.print(Text(f"trust: {COMPATIBILITY_TRUST}", style="bold yellow"))
     if program.metrics:
         console.print(_kv_table("metrics (train)", program.metrics))
     if program.instances:
@@ -87,34 +104,56 @@ def show_program(console: Console, handle: RunHandle, program: ProgramRecord, co
         console.print(_kv_table("holdout (never shown to the LLM)", program.holdout))
     if program.features:
         console.print(_kv_table("MAP-Elites features", program.features))
-    for name, text in sorted(program.artifacts.items()):
-        body = str(text)
-        if len(body) > MAX_ARTIFACT_CHARS:
-            body = body[:MAX_ARTIFACT_CHARS] + f"\n... ({len(str(text)) - MAX_ARTIFACT_CHARS} more characters)"
-        console.print(Panel(Text(body), title=f"artifact: {escape(str(name))}", title_align="left"))
+    tune = program.metadata.get("tune")  # an autotuning trial: the values it was given
+    if isinstance(tune, dict) and isinstance(tune.get("params"), dict):
+        study = one_line(str(tune.get("study", "")))[:12]
+        title = f"tuned literals (trial {one_line(str(tune.get('trial', '?')))[:12]} of {study})"
+        console.print(_kv_table(escape(title), bounded(tune["params"])))
+    for name, text in program.artifacts.items():
+        console.print(Panel(Text(str(text)), title=f"artifact: {escape(name)}", title_align="left",
+                            expand=False))
     scratchpads = handle.store.events(handle.run_id, "scratchpad")
     if scratchpads:  # the run's latest meta-scratchpad (search.scratchpad)
-        pad = scratchpads[-1].data
-        recs = "".join(f"\n- {r}" for r in pad.get("recommendations", []))
-        console.print(Panel(Text(f"{pad.get('text', '')}\n\nRecommendations:{recs}"), title_align="left",
-                            title=f"run scratchpad ({pad.get('source', '')}, after {pad.get('evaluated', 0)} children)"))
-    chain = lineage(handle, program)
+        title, body = shown_scratchpad(scratchpads[-1].data)
+        console.print(Panel(Text(body), title=escape(title), title_align="left", expand=False))
+    chain = [shown_program(p) for p in lineage(handle, program)]
     if len(chain) > 1:
         console.print(lineage_table(chain))
-    if code:
-        console.print(Panel(Syntax(program.code, "python", line_numbers=True, word_wrap=False),
-                            title="code", title_align="left"))
+    if code and program.files:  # a folder program: one panel per file
+        for path, text in sorted(program.files.items()):
+            syntax = Syntax(text, language_of(path).name, line_numbers=True, word_wrap=True)
+            console.print(Panel(syntax, title=f"file: {escape(path)}", title_align="left",
+                                expand=False))
+    elif code:
+        # Wrapped, never cropped, on a terminal; other output has no width limit.
+        console.print(Panel(Syntax(program.code, "python", line_numbers=True, word_wrap=True),
+                            title="code", title_align="left", expand=False))
 
 
 def unified_diff(a: ProgramRecord, b: ProgramRecord, context: int = 3) -> list[str]:
+    """The diff of two programs' code, each cleaned and capped (``shown_program``); folder
+    programs are diffed file by file (``--- a/<id>/<path>``, ``+++ b/<id>/<path>``)."""
+    a, b = shown_program(a), shown_program(b)
+    if a.files or b.files:
+        return files_diff(a.files or {"program": a.code}, b.files or {"program": b.code},
+                          context, (f"a/{a.id[:12]}", f"b/{b.id[:12]}"))
     return list(difflib.unified_diff(
         a.code.splitlines(), b.code.splitlines(), fromfile=f"a/{a.id[:12]} (score {fmt_score(a.score)})",
         tofile=f"b/{b.id[:12]} (score {fmt_score(b.score)})", lineterm="", n=context,
     ))
 
 
-def diff_renderable(a: ProgramRecord, b: ProgramRecord) -> Group:
-    lines = unified_diff(a, b)
+DIFF_STYLES = (("+++", "bold"), ("---", "bold"), ("+", "green"), ("-", "red"), ("@@", "cyan"))
+
+
+def diff_line(line: str) -> Text:
+    """One diff line as Text (never markup: the code is candidate-written)."""
+    style = next((style for prefix, style in DIFF_STYLES if line.startswith(prefix)), "")
+    return Text(line, style=style)
+
+
+def diff_header(a: ProgramRecord, b: ProgramRecord) -> Text:
+    a, b = shown_program(a), shown_program(b)
     header = Text()
     header.append(f"{a.id[:12]} -> {b.id[:12]}  ", style="bold")
     if a.score is not None and b.score is not None:
@@ -123,10 +162,14 @@ def diff_renderable(a: ProgramRecord, b: ProgramRecord) -> Group:
                       style="green" if delta > 0 else "red" if delta < 0 else "")
     else:
         header.append(f"score {fmt_score(a.score)} -> {fmt_score(b.score)}")
-    if not lines:
-        return Group(header, Text("(identical code)", style="dim"))
-    return Group(header, Syntax("\n".join(lines), "diff", word_wrap=False))
+    return header
 
 
 def show_diff(console: Console, a: ProgramRecord, b: ProgramRecord) -> None:
-    console.print(diff_renderable(a, b))
+    """Line by line, each printed whole: a terminal wraps long lines, a pipe gets them as they are."""
+    console.print(diff_header(a, b))
+    lines = unified_diff(a, b)
+    if not lines:
+        console.print(Text("(identical code)", style="dim"))
+    for line in lines:
+        console.print(diff_line(line), soft_wrap=True)

@@ -1,12 +1,13 @@
 """Finding and opening finished (or running) runs for browsing.
 
 Browsing reads only ``run.json`` and the database: it does not load the problem folder,
-so a report still works after the problem moved or on another machine.
+so a report still works after the problem moved or on another machine. It opens only
+the database inside the run folder (or one the user named with ``--database``), never
+writes to it, and gives up on a locked one after about a second.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,9 @@ from typing import Self
 from evolve.database.records import ProgramRecord, RunRecord
 from evolve.database.store import Store
 from evolve.errors import UserError
-from evolve.runs import RUN_FILE, resolve_run_dir
+from evolve.run_folder import RUN_FILE, database_url, read_run_file
+from evolve.runs import resolve_run_dir
+from evolve.safe_text import line
 
 DEFAULT_RUNS_ROOT = Path("runs")
 
@@ -33,7 +36,8 @@ class RunHandle:
 
     @property
     def name(self) -> str:
-        return self.record.name or self.run_dir.name
+        """The run's name, cleaned and capped for display."""
+        return line(self.record.name or self.run_dir.name)
 
     def close(self) -> None:
         self.store.close()
@@ -55,23 +59,19 @@ def _locate(run: str | Path) -> Path:
     return resolve_run_dir(path)
 
 
-def load_run(run: str | Path) -> RunHandle:
-    """Open a run folder (or its run.json / evolve.db); UserError when it is not one."""
+def load_run(run: str | Path, database: str | None = None) -> RunHandle:
+    """Open a run folder (or its run.json / evolve.db) for reading; UserError when it is
+    not one. ``database``: a URL the user passed, for a database outside the folder."""
     run_dir = _locate(run)
-    meta_path = run_dir / RUN_FILE
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        run_id, url = str(meta["run_id"]), str(meta["database_url"])
-        problem_dir = str(meta.get("problem_dir", ""))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UserError(f"damaged run file ({exc})", str(meta_path)) from None
-    store = Store.open_existing(url)
+    meta = read_run_file(run_dir)
+    run_id = meta["run_id"]
+    store = Store.open_for_reading(database_url(run_dir, meta, database))
     try:
         record = store.get_run(run_id)
-    except UserError:
+    except BaseException:
         store.close()
         raise
-    return RunHandle(run_dir, run_id, store, record, problem_dir)
+    return RunHandle(run_dir, run_id, store, record, str(meta.get("problem_dir", "")))
 
 
 def find_run_dirs(root: str | Path) -> list[Path]:
@@ -88,16 +88,24 @@ def find_run_dirs(root: str | Path) -> list[Path]:
     return sorted(found)
 
 
-def iter_runs(root: str | Path, warn: list[str]) -> Iterator[RunHandle]:
+def iter_runs(root: str | Path, warn: list[str], database: str | None = None) -> Iterator[RunHandle]:
     """Open each run below ``root``; runs that cannot be opened add a one-line warning.
 
     Handles are yielded one at a time and closed by the caller (many runs, few engines).
     """
     for run_dir in find_run_dirs(root):
         try:
-            yield load_run(run_dir)
-        except UserError as exc:
-            warn.append(f"skipped {run_dir}: {exc.message}")
+            handle = load_run(run_dir, database)
+        except Exception as exc:  # noqa: BLE001 - one bad run never hides the others
+            warn.append(skipped(run_dir, exc))
+            continue
+        yield handle
+
+
+def skipped(run_dir: Path, exc: BaseException) -> str:
+    """The one-line warning for a run that cannot be shown (safe to print anywhere)."""
+    reason = exc.message if isinstance(exc, UserError) else f"cannot read it ({type(exc).__name__}: {exc})"
+    return line(f"skipped {run_dir}: {reason}", 500)
 
 
 def resolve_program(handle: RunHandle, ref: str) -> ProgramRecord:

@@ -1,11 +1,13 @@
-"""Search features beyond islands and MAP-Elites, each switched in the ``search`` config.
+"""The search policy: where parents come from and what the loop does around each child.
 
-- ``novelty``: reject near-copies before evaluation (MinHash shingles or embeddings, judge).
-- ``bandit``: model selection strategies for an ensemble (fixed weights, cost-aware UCB).
-- ``scratchpad``: periodic notes and recommendations for the prompts.
-- ``exploration``: explore/exploit templates and temperatures from the run's progress.
-- ``hooks``: ``SearchHooks``, the few calls the controller makes into all of the above.
-
-Per-instance Pareto parent selection lives next to the other sampling indexes, in
-``evolve.database.pareto``.
+- ``population``: ``Population``, the in-memory index (islands, MAP-Elites cells, elite
+  archive) rebuilt from the store on resume; ``islands``, ``features``, ``migration``.
+- ``selectors``: parent selection plug-ins (``ParentSelector``, ``PARENT_SELECTORS``:
+  explore, exploit, elite, pareto), drawn by weight per iteration.
+- ``scope``, ``shared``: which islands a controller works on (all, or its share of a
+  run several controllers work on).
+- ``hooks``: search hook plug-ins (``SearchHook``, ``SEARCH_HOOKS``) and the built-in
+  ones: ``retry`` (retry a failed edit), ``exploration`` (explore/exploit prompts),
+  ``novelty`` (reject near-copies), ``bandit`` (reward a learning model selector),
+  ``scratchpad`` (notes and recommendations for the prompts).
 """

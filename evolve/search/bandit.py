@@ -1,120 +1,32 @@
-"""Model selection strategies for an ensemble: fixed weights or a cost-aware UCB bandit.
+"""The ``bandit`` search hook: rewards an ensemble's learning model selector.
 
-A strategy (``ModelSelector``) picks which model answers the next call and learns from
-what the child it wrote achieved. ``weighted`` draws in proportion to the configured
-weights and learns nothing (the default). ``ucb`` is a cost-aware upper confidence
-bound bandit in the spirit of ShinkaEvolve's model selection:
+With ``llm.selection: ucb`` (or another :class:`~evolve.llm.selection.LearningSelector`)
+each model that answered is credited with what the child it wrote achieved:
 
-    reward  = clip((child score - parent score) / |parent score|, 0, reward_clip) / reward_clip
-    value_i = mean reward_i + exploration * sqrt(ln(total pulls) / pulls_i)
-    pick      argmax_i value_i / (mean cost_i / cheapest mean cost) ** cost_weight
+    reward = clip((child score - parent score) / |parent score|, 0, reward_clip) / reward_clip
 
-An invalid child or an edit that did not apply earns 0. Pulls are counted when a
-model is picked, so concurrent calls spread over the models instead of all piling on
-the current leader before any reward arrives. The state is plain data
-(``state()`` / ``load()``) so the controller can persist it in the run.
+An invalid child, an edit that did not apply, and every answer but an iteration's last
+earn 0. The selector's state is stored as ``bandit_state`` events and loaded on resume.
+The selection strategies themselves live in ``evolve.llm.selection``.
 """
 
 from __future__ import annotations
 
 import math
-import random
-from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from evolve.config import BanditConfig
-from evolve.registry import Registry
+from evolve.database.ledger import Attempt, Outcome
+from evolve.database.records import ProgramRecord
+from evolve.llm.selection import LearningSelector
+from evolve.search.hooks import HookServices, Plan, SearchHook
+
+BANDIT_EVENT = "bandit_state"
 
 
-class ModelSelector(Protocol):
-    def choose(self, names: Sequence[str], weights: Sequence[float], rng: random.Random) -> int: ...
-    def update(self, name: str, reward: float, cost_usd: float) -> None: ...
-    def state(self) -> dict[str, Any]: ...
-    def load(self, state: dict[str, Any]) -> None: ...
-
-
-class WeightedSelector:
-    """Fixed weights: the probability of a model is its weight over the sum."""
-
-    learns = False
-
-    def __init__(self, cfg: BanditConfig | None = None) -> None:
-        self.cfg = cfg
-
-    def choose(self, names: Sequence[str], weights: Sequence[float], rng: random.Random) -> int:
-        return rng.choices(range(len(names)), weights=weights, k=1)[0]
-
-    def update(self, name: str, reward: float, cost_usd: float) -> None:
-        return None
-
-    def state(self) -> dict[str, Any]:
-        return {}
-
-    def load(self, state: dict[str, Any]) -> None:
-        return None
-
-
-class CostAwareUCB:
-    """UCB1 over models with rewards in [0, 1], discounted by relative cost."""
-
-    learns = True
-
-    def __init__(self, cfg: BanditConfig | None = None) -> None:
-        self.cfg = cfg or BanditConfig()
-        self.arms: dict[str, dict[str, float]] = {}
-
-    def _arm(self, name: str) -> dict[str, float]:
-        return self.arms.setdefault(name, {"pulls": 0, "updates": 0, "reward": 0.0, "cost": 0.0})
-
-    def values(self, names: Sequence[str]) -> list[float]:
-        """The cost-discounted UCB value of each model (inf for a model never tried)."""
-        arms = [self._arm(n) for n in names]
-        total = sum(a["pulls"] for a in arms)
-        costs = [a["cost"] / a["updates"] for a in arms if a["updates"] and a["cost"] > 0]
-        cheapest = min(costs) if costs else 0.0
-        values = []
-        for arm in arms:
-            if arm["pulls"] == 0:
-                values.append(math.inf)
-                continue
-            mean = arm["reward"] / arm["updates"] if arm["updates"] else 0.0
-            value = mean + self.cfg.exploration * math.sqrt(math.log(max(total, 1)) / arm["pulls"])
-            if cheapest > 0 and arm["updates"] and arm["cost"] > 0:
-                value /= ((arm["cost"] / arm["updates"]) / cheapest) ** self.cfg.cost_weight
-            values.append(value)
-        return values
-
-    def choose(self, names: Sequence[str], weights: Sequence[float], rng: random.Random) -> int:
-        values = self.values(names)
-        top = max(values)
-        # Ties (e.g. several untried models) go to the configured weights.
-        tied = [i for i, v in enumerate(values) if v == top or math.isclose(v, top, rel_tol=1e-12)]
-        index = tied[0] if len(tied) == 1 else rng.choices(tied, weights=[weights[i] for i in tied], k=1)[0]
-        self._arm(names[index])["pulls"] += 1
-        return index
-
-    def update(self, name: str, reward: float, cost_usd: float) -> None:
-        arm = self._arm(name)
-        arm["updates"] += 1
-        arm["reward"] += min(max(float(reward), 0.0), 1.0)
-        arm["cost"] += max(float(cost_usd), 0.0)
-        arm["pulls"] = max(arm["pulls"], arm["updates"])  # a resumed state may lack pending pulls
-
-    def state(self) -> dict[str, Any]:
-        return {name: dict(arm) for name, arm in self.arms.items()}
-
-    def load(self, state: dict[str, Any]) -> None:
-        self.arms = {}
-        for name, arm in state.items():
-            loaded = self._arm(str(name))
-            for key in loaded:
-                loaded[key] = float(arm.get(key, 0.0))
-            # Picks whose outcome never arrived (in flight at the crash) are not counted again.
-            loaded["pulls"] = loaded["updates"]
-
-
-def improvement_reward(parent_score: float | None, child_score: float | None, valid: bool,
-                       reward_clip: float) -> float:
+def improvement_reward(
+    parent_score: float | None, child_score: float | None, valid: bool, reward_clip: float
+) -> float:
     """Clipped relative improvement of the child over its parent, scaled to [0, 1]."""
     if not valid or child_score is None or parent_score is None:
         return 0.0
@@ -125,14 +37,39 @@ def improvement_reward(parent_score: float | None, child_score: float | None, va
     return min(max(gain, 0.0), reward_clip) / reward_clip
 
 
-# name -> factory(cfg: BanditConfig) -> ModelSelector
-SELECTORS: Registry[ModelSelector] = Registry("model selector", entry_point_group="evolve.model_selectors")
-SELECTORS.register("weighted", WeightedSelector)
-SELECTORS.register("ucb", CostAwareUCB)
+class BanditHook(SearchHook):
+    """Feeds rewards to the ensemble's learning model selector."""
 
+    state_kind = BANDIT_EVENT
 
-def create_selector(name: str | ModelSelector, cfg: BanditConfig | None = None) -> ModelSelector:
-    """A selector by registry name / ``module:attr``, or the given instance unchanged."""
-    if not isinstance(name, str):
-        return name
-    return SELECTORS.resolve(name, "llm.selection")(cfg or BanditConfig())
+    def __init__(
+        self, services: HookServices, selector: LearningSelector, settings: BanditConfig
+    ) -> None:
+        self.selector = selector
+        self.reward_clip = settings.reward_clip
+        self._changed = False
+
+    def resume(self, state: dict[str, Any] | None, programs: list[ProgramRecord]) -> None:
+        if state is not None:
+            self.selector.load(state.get("arms", {}))
+
+    async def after_outcome(self, attempt: Attempt, plan: Plan) -> None:
+        calls = attempt.calls
+        if not calls or attempt.outcome in (Outcome.LLM_FAILED, Outcome.STOPPED):
+            return  # the answer never came: nothing to credit
+        for call in calls[:-1]:
+            self.selector.update(call.model, 0.0, call.cost_usd)
+        child, parent = attempt.program, plan.parent
+        reward = 0.0
+        if child is not None:
+            reward = improvement_reward(
+                parent.score if parent.valid else None, child.score, child.valid, self.reward_clip
+            )
+        self.selector.update(calls[-1].model, reward, calls[-1].cost_usd)
+        self._changed = True
+
+    def state(self) -> dict[str, Any] | None:
+        if not self._changed:
+            return None
+        self._changed = False
+        return {"arms": self.selector.state()}

@@ -10,7 +10,7 @@ score last improved (AutoEvolve's idea of switching between the two regimes):
 - in between: "" (the ordinary diff/rewrite templates and the run's temperature).
 
 Being a function of stored facts (the best program's iteration), it needs no state of
-its own and continues correctly after a resume.
+its own and continues correctly after a resume. ``ExplorationHook`` is the search hook.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evolve.config import ExplorationConfig
+from evolve.search.hooks import HookServices, Plan, PromptNotes, SearchHook
 
 
 @dataclass
@@ -26,7 +27,9 @@ class Strategy:
     temperature: float
 
 
-def choose_strategy(cfg: ExplorationConfig, iteration: int, best_iteration: int, temperature: float) -> Strategy:
+def choose_strategy(
+    cfg: ExplorationConfig, iteration: int, best_iteration: int, temperature: float
+) -> Strategy:
     """The strategy for ``iteration`` given the iteration of the latest new best."""
     if not cfg.enabled:
         return Strategy("", temperature)
@@ -36,3 +39,18 @@ def choose_strategy(cfg: ExplorationConfig, iteration: int, best_iteration: int,
     if since_best >= cfg.stall_iterations:
         return Strategy("explore", cfg.explore_temperature)
     return Strategy("", temperature)
+
+
+class ExplorationHook(SearchHook):
+    """Sets the prompt template and temperature from the run's progress."""
+
+    def __init__(self, services: HookServices, settings: ExplorationConfig) -> None:
+        self.settings = settings
+        self.temperature = services.llm.temperature
+
+    def before_prompt(self, plan: Plan) -> PromptNotes | None:
+        chosen = choose_strategy(self.settings, plan.iteration, plan.best_iteration,
+                                 self.temperature)  # fmt: skip
+        if not chosen.name:
+            return None
+        return PromptNotes(strategy=chosen.name, temperature=chosen.temperature)

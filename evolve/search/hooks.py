@@ -1,197 +1,278 @@
-"""``SearchHooks``: the search features the controller calls at a few fixed points.
+"""Search hooks: small plug-ins the loop calls at three fixed points of an iteration.
 
-- ``strategy``: adaptive exploration picks the prompt template and temperature;
-- ``prompt_notes``: the scratchpad and one rotating recommendation for the prompt;
-- ``screen``: after an answer is parsed, decide proceed / retry / discard (retry a
-  failed edit once; novelty rejection with bounded resampling and an optional judge);
-- ``on_outcome``: reward the bandit, feed the scratchpad;
-- ``maybe_summarize``: write a new scratchpad when due.
+A hook subclasses :class:`SearchHook` and overrides only what it needs. Call order:
 
-State that must survive a resume is stored in the run as events (``bandit_state``,
-``scratchpad``) and read back in ``resume``; rejections are ``novelty_rejected`` events.
-Every extra LLM call (judge, summarizer) is stored and counted once, never as an
-iteration.
+1. built with ``SEARCH_HOOKS.create(name, args, ...)``: ``services`` (what the run
+   offers it, :class:`HookServices`) plus its own ``args`` from the config;
+2. ``resume(state, programs)`` once before the first iteration: the hook's latest
+   stored state (or None) and the programs the population was rebuilt from;
+3. per iteration, in hook order:
+   - ``before_prompt(plan)``: notes for the prompt (template strategy, temperature,
+     scratchpad text); later hooks' values win;
+   - ``screen(candidate)`` after each answer is parsed: proceed, ask again ("retry"),
+     or drop the child ("discard"); the first hook with an opinion decides;
+   - ``after_outcome(attempt, plan)`` once the iteration's ledger entry is committed;
+4. after ``after_outcome``, ``state()``: new state to store as a ``state_kind`` event
+   (None when unchanged). State is plain JSON; ``resume`` must accept every shape an
+   earlier version stored, so stored runs keep working.
+
+Built-in hooks: ``retry_failed_edit``, ``exploration``, ``novelty``, ``bandit``,
+``scratchpad``, switched on by their sections of ``search`` (and ``llm.selection`` for
+the bandit); more come from ``search.hooks`` by registry name, entry point
+(``evolve.search_hooks``) or ``module:attr``. A new hook is one class plus a registry
+entry.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Literal
 
-from evolve.config import Config
+from evolve.config import Config, LLMConfig
+from evolve.database.ledger import Attempt, Outcome
 from evolve.database.records import LLMCallRecord, ProgramRecord
-from evolve.database.sampling import ProgramDatabase
 from evolve.database.store import Store
 from evolve.edits import EditResult
+from evolve.llm import EnsembleBackend, primary_backend
 from evolve.llm.base import Completion, GenerationParams, LLMBackend, LLMError
+from evolve.llm.selection import LearningSelector
+from evolve.llm.transcript import TranscriptPolicy
 from evolve.prompts import PromptBuilder
-from evolve.search.bandit import improvement_reward
-from evolve.search.exploration import Strategy, choose_strategy
-from evolve.search.novelty import JUDGE_TEMPLATE, NoveltyFilter, parse_judgement
-from evolve.search.scratchpad import EVENT_KIND, Scratchpad, ScratchpadBuilder, parse_llm_scratchpad
-
-BANDIT_EVENT = "bandit_state"
-SUMMARIZE_TEMPLATE = "summarize.j2"
+from evolve.registry import Registry
+from evolve.search.population import Population
 
 
-@dataclass
-class Decision:
-    action: str  # "proceed" | "retry" | "discard"
+@dataclass(frozen=True)
+class Plan:
+    """What an iteration works on (read-only for hooks)."""
+
+    iteration: int
+    island: int
+    parent: ProgramRecord
+    best_iteration: int  # the iteration of the run's latest new best (0: none yet)
+
+
+@dataclass(frozen=True)
+class PromptNotes:
+    """What a hook adds to the prompt; None/"" leave the value to others."""
+
+    strategy: str = ""  # "explore" | "exploit": selects explore.j2 / exploit.j2
+    temperature: float | None = None
+    scratchpad: str = ""
+    recommendation: str = ""
+
+    def over(self, earlier: PromptNotes) -> PromptNotes:
+        """These notes on top of ``earlier`` ones."""
+        return PromptNotes(
+            strategy=self.strategy or earlier.strategy,
+            temperature=self.temperature if self.temperature is not None else earlier.temperature,
+            scratchpad=self.scratchpad or earlier.scratchpad,
+            recommendation=self.recommendation or earlier.recommendation,
+        )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One parsed answer of an iteration, about to be scored."""
+
+    plan: Plan
+    edit: EditResult
+    answer: int  # 0 for the first answer of the iteration
+    answers_left: int  # how many more answers this iteration may still ask for
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: Literal["proceed", "retry", "discard"]
     message: str = ""  # for "retry": why the answer was not used (shown by fix.j2)
 
 
-class SearchHooks:
-    def __init__(self, cfg: Config, store: Store, run_id: str, backend: LLMBackend,
-                 prompts: PromptBuilder, db: ProgramDatabase, description: str = "") -> None:
-        self.cfg = cfg
-        self.search = cfg.search
+PROCEED = Verdict("proceed")
+
+
+class HookServices:
+    """What the run offers its hooks: the population, templates, events, side calls."""
+
+    def __init__(
+        self,
+        store: Store,
+        run_id: str,
+        population: Population,
+        backend: LLMBackend,
+        prompts: PromptBuilder,
+        llm: LLMConfig,
+        seed: int,
+        description: str,
+    ) -> None:
         self.store = store
         self.run_id = run_id
+        self.population = population
         self.backend = backend
         self.prompts = prompts
-        self.db = db
+        self.llm = llm
+        self.seed = seed
         self.description = description
-        selector = getattr(backend, "selector", None)
-        self.selector = selector if getattr(selector, "learns", False) else None
-        self.novelty = NoveltyFilter(self.search.novelty) if self.search.novelty.enabled else None
-        self.scratchpad = ScratchpadBuilder(self.search.scratchpad) if self.search.scratchpad.enabled else None
-        self._summarizing = False
-        # Extra answers one iteration may ask for: one edit retry, or the novelty resamples.
-        retries = [1 if self.search.retry_failed_edit else 0]
-        if self.novelty is not None:
-            retries.append(self.search.novelty.max_resamples)
-        self.max_attempts = 1 + max(retries)
+        self.transcripts = TranscriptPolicy(llm)
 
-    # ------------------------------------------------------------------ resume
+    @property
+    def has_models(self) -> bool:
+        """Whether real models are configured (the offline engine cannot judge or write)."""
+        return bool(self.llm.models)
 
-    def resume(self, programs: list[ProgramRecord]) -> None:
-        """Restore bandit and scratchpad state from the run's events and programs."""
-        if self.selector is not None:
-            states = self.store.events(self.run_id, BANDIT_EVENT)
-            if states:
-                self.selector.load(states[-1].data.get("arms", {}))
-        if self.scratchpad is not None:
-            pads = self.store.events(self.run_id, EVENT_KIND)
-            if pads:
-                self.scratchpad.current = Scratchpad.from_event(pads[-1].data)
-            children = [p for p in programs if p.origin == "llm"]
-            tail = children[-(self.scratchpad.recent.maxlen or 1):]
-            self.scratchpad.evaluated = len(children) - len(tail)  # observe() counts the tail
-            for child in tail:
-                parent = self.db.get(child.parent_id) if child.parent_id and child.parent_id in self.db else None
-                self.scratchpad.observe(parent, child)
+    def render(self, template: str, **variables: Any) -> str:
+        return self.prompts.env.get_template(template).render(**variables)
 
-    # ------------------------------------------------------------------ prompt
+    def emit(self, kind: str, data: dict[str, Any]) -> None:
+        """Store an event of the run now."""
+        self.store.add_event(self.run_id, kind, data)
 
-    def strategy(self, iteration: int, best_iteration: int) -> Strategy:
-        return choose_strategy(self.search.exploration, iteration, best_iteration, self.cfg.llm.temperature)
-
-    def prompt_notes(self, iteration: int) -> tuple[str, str]:
-        """(scratchpad text, one recommendation) for the prompt; empty when off."""
-        if self.scratchpad is None:
-            return "", ""
-        pad = self.scratchpad.current
-        return pad.text, pad.recommendation(iteration)
-
-    # ------------------------------------------------------------------ screening
-
-    async def screen(self, edit: EditResult, parent: ProgramRecord, island: int, iteration: int,
-                     attempt: int) -> Decision:
-        if not edit.ok:
-            if self.search.retry_failed_edit and attempt == 0:
-                return Decision("retry", edit.error)
-            return Decision("proceed")
-        if self.novelty is None:
-            return Decision("proceed")
-        recent = self.db.islands[island].valid_ids[-self.search.novelty.compare_with:]
-        verdict = await self.novelty.check(edit.code, [self.db.get(i) for i in recent] + [parent])
-        if verdict.novel:
-            return Decision("proceed")
-        if self.search.novelty.llm_judge and await self._judge(edit.code, verdict.nearest_id, iteration):
-            self.novelty.stats["judge_accepted"] += 1
-            return Decision("proceed")
-        self.novelty.stats["rejected"] += 1
-        last = attempt + 1 >= self.max_attempts
-        if last:
-            self.novelty.stats["discarded"] += 1
-        outcome = "discarded" if last else "resampled"
-        self.store.add_event(self.run_id, "novelty_rejected", self.novelty.event(verdict, iteration, attempt, outcome))
-        if last:
-            return Decision("discard")
-        return Decision("retry", f"Your change is almost identical to an existing program (similarity "
-                                 f"{verdict.similarity:.2f}); propose a substantially different change.")
-
-    async def _judge(self, code: str, nearest_id: str | None, iteration: int) -> bool:
-        nearest = self.db.get(nearest_id).code if nearest_id and nearest_id in self.db else ""
-        text = self.prompts.env.get_template(JUDGE_TEMPLATE).render(
-            description=self.description, candidate=code, nearest=nearest, language="python")
-        completion = await self._ask_side(text, iteration)
-        return completion is not None and parse_judgement(completion.text)
-
-    async def _ask_side(self, text: str, iteration: int) -> Completion | None:
-        """One side call (judge, summarizer) to the first configured model, stored and counted."""
-        backend = getattr(self.backend, "backends", [self.backend])[0]
-        params = GenerationParams(temperature=0.0, max_tokens=min(self.cfg.llm.max_tokens, 1024),
-                                  timeout_s=self.cfg.llm.timeout_s, seed=self.cfg.seed)
+    async def ask(self, text: str, iteration: int) -> Completion | None:
+        """One side call (judge, summarizer) to the first configured model; it is stored
+        and counted as a ``SIDE_CALL`` ledger entry, failed or not. None when it failed."""
+        backend = primary_backend(self.backend)
+        params = GenerationParams(
+            temperature=0.0,
+            max_tokens=min(self.llm.max_tokens, 1024),
+            timeout_s=self.llm.timeout_s,
+            seed=self.seed,
+        )
         started = time.monotonic()
+        completion: Completion | None
+        messages = [{"role": "user", "content": text}]
         try:
-            completion: Completion | None = await backend.complete([{"role": "user", "content": text}], params)
+            completion = await backend.complete(messages, params)
+            usage, error = completion, ""
         except LLMError as exc:
             completion = None
-            error, model = f"{exc.kind}: {exc}", getattr(backend, "name", "")
-            usage = Completion("", model, exc.prompt_tokens, exc.completion_tokens, exc.cost_usd,
-                               time.monotonic() - started)  # billed empty answers count too
-        else:
-            assert completion is not None
-            error, usage = "", completion
-        call = LLMCallRecord(run_id=self.run_id, iteration=iteration, model=usage.model,
-                             prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-                             cost_usd=usage.cost_usd, latency_s=usage.latency_s, ok=not error, error=error)
-        self.store.add_llm_call(call, counters={"llm_calls": 1, "prompt_tokens": call.prompt_tokens,
-                                                "completion_tokens": call.completion_tokens, "usd": call.cost_usd})
+            usage = Completion(
+                "",
+                exc.model or backend.name,
+                exc.prompt_tokens,
+                exc.completion_tokens,
+                exc.cost_usd,
+                time.monotonic() - started,
+            )
+            error = str(exc)  # billed empty answers count too
+        call = LLMCallRecord(
+            run_id=self.run_id,
+            iteration=iteration,
+            model=usage.model,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost_usd=usage.cost_usd,
+            latency_s=usage.latency_s,
+            ok=not error,
+            error=self.transcripts.redact(error),
+            outcome="side_call",
+            finish_reason=usage.finish_reason,
+            transcript=self.transcripts.capture(messages, usage.text, usage.reasoning),
+        )
+        self.store.commit(Attempt(self.run_id, iteration, Outcome.SIDE_CALL, calls=[call]))
         return completion
 
-    # ------------------------------------------------------------------ outcomes
+    def learning_selector(self) -> LearningSelector | None:
+        """The ensemble's model selector when it learns from rewards."""
+        if isinstance(self.backend, EnsembleBackend):
+            return self.backend.learning_selector
+        return None
 
-    def on_outcome(self, parent: ProgramRecord, child: ProgramRecord | None, calls: list[LLMCallRecord]) -> None:
-        """Credit the models that answered (only the last answer can earn a reward)."""
-        if self.selector is not None and calls:
-            for call in calls[:-1]:
-                self.selector.update(call.model, 0.0, call.cost_usd)
-            reward = 0.0
-            if child is not None:
-                reward = improvement_reward(parent.score if parent.valid else None, child.score, child.valid,
-                                            self.cfg.llm.bandit.reward_clip)
-            self.selector.update(calls[-1].model, reward, calls[-1].cost_usd)
-            self.store.add_event(self.run_id, BANDIT_EVENT, {"arms": self.selector.state()})
-        if self.scratchpad is not None and child is not None:
-            self.scratchpad.observe(parent, child)
 
-    async def maybe_summarize(self, iteration: int) -> None:
-        pad = self.scratchpad
-        if pad is None or self._summarizing or not pad.due():
-            return
-        self._summarizing = True
-        try:
-            note = pad.statistics()
-            mode = self.search.scratchpad.summarizer
-            if mode == "llm" or (mode == "auto" and self.cfg.llm.models):
-                note = await self._llm_scratchpad(note, iteration) or note
-            pad.current = note
-            self.store.add_event(self.run_id, EVENT_KIND, {**note.to_event(), "iteration": iteration})
-        finally:
-            self._summarizing = False
+class SearchHook:
+    """Base of search hooks: every method is optional (see the module docstring)."""
 
-    async def _llm_scratchpad(self, stats: Scratchpad, iteration: int) -> Scratchpad | None:
-        assert self.scratchpad is not None
-        variables: dict[str, Any] = {
-            "description": self.description, "statistics": stats.text, "previous": self.scratchpad.current.text,
-            "examples": self.scratchpad.examples(), "recommendations": self.search.scratchpad.recommendations,
-        }
-        text = self.prompts.env.get_template(SUMMARIZE_TEMPLATE).render(**variables)
-        completion = await self._ask_side(text, iteration)
-        if completion is None:
-            return None
-        note = parse_llm_scratchpad(completion.text, stats.evaluated, self.search.scratchpad)
-        return note if note.text or note.recommendations else None
+    state_kind: ClassVar[str] = ""  # event kind its state is stored under ("" = none)
+    extra_answers: int = 0  # answers beyond the first it may ask for in one iteration
+
+    def resume(self, state: dict[str, Any] | None, programs: list[ProgramRecord]) -> None:
+        return None
+
+    def before_prompt(self, plan: Plan) -> PromptNotes | None:
+        return None
+
+    async def screen(self, candidate: Candidate) -> Verdict | None:
+        return None
+
+    async def after_outcome(self, attempt: Attempt, plan: Plan) -> None:
+        return None
+
+    def state(self) -> dict[str, Any] | None:
+        return None
+
+
+SEARCH_HOOKS: Registry[SearchHook] = Registry(
+    "search hook", entry_point_group="evolve.search_hooks"
+)
+SEARCH_HOOKS.register("retry_failed_edit", "evolve.search.retry:RetryFailedEdit")
+SEARCH_HOOKS.register("exploration", "evolve.search.exploration:ExplorationHook")
+SEARCH_HOOKS.register("novelty", "evolve.search.novelty:NoveltyHook")
+SEARCH_HOOKS.register("bandit", "evolve.search.bandit:BanditHook")
+SEARCH_HOOKS.register("scratchpad", "evolve.search.scratchpad:ScratchpadHook")
+
+
+class SearchHooks:
+    """The run's hooks, called in order."""
+
+    def __init__(self, hooks: Sequence[SearchHook], services: HookServices) -> None:
+        self.hooks = list(hooks)
+        self.services = services
+        # Answers one iteration may ask for: the first plus the most any hook wants.
+        self.max_answers = 1 + max((h.extra_answers for h in self.hooks), default=0)
+
+    def resume(self, programs: list[ProgramRecord]) -> None:
+        for hook in self.hooks:
+            state = None
+            if hook.state_kind:
+                stored = self.services.store.events(self.services.run_id, hook.state_kind)
+                state = stored[-1].data if stored else None
+            hook.resume(state, programs)
+
+    def before_prompt(self, plan: Plan) -> PromptNotes:
+        notes = PromptNotes()
+        for hook in self.hooks:
+            extra = hook.before_prompt(plan)
+            if extra is not None:
+                notes = extra.over(notes)
+        return notes
+
+    async def screen(self, candidate: Candidate) -> Verdict:
+        for hook in self.hooks:
+            verdict = await hook.screen(candidate)
+            if verdict is not None and verdict.action != "proceed":
+                return verdict
+        return PROCEED
+
+    async def after_outcome(self, attempt: Attempt, plan: Plan) -> None:
+        for hook in self.hooks:
+            await hook.after_outcome(attempt, plan)
+            state = hook.state()
+            if state is not None and hook.state_kind:
+                self.services.emit(hook.state_kind, state)
+
+
+def build_hooks(cfg: Config, services: HookServices) -> SearchHooks:
+    """The hooks the config switches on, built-in ones first, in a fixed order."""
+    search = cfg.search
+    hooks: list[SearchHook] = []
+
+    def add(name: str, where: str, args: dict[str, Any] | None = None, **bound: Any) -> None:
+        hook = SEARCH_HOOKS.create(name, args or {}, where, services=services, **bound)
+        if not isinstance(hook, SearchHook):
+            raise SEARCH_HOOKS.wrong_type(name, "SearchHook", where)
+        hooks.append(hook)
+
+    if search.retry_failed_edit:
+        add("retry_failed_edit", "search.retry_failed_edit")
+    if search.exploration.enabled:
+        add("exploration", "search.exploration", settings=search.exploration)
+    if search.novelty.enabled:
+        add("novelty", "search.novelty", settings=search.novelty)
+    selector = services.learning_selector()
+    if selector is not None:
+        add("bandit", "llm.bandit", selector=selector, settings=cfg.llm.bandit)
+    if search.scratchpad.enabled:
+        add("scratchpad", "search.scratchpad", settings=search.scratchpad)
+    for index, spec in enumerate(search.hooks):
+        add(spec.name, f"search.hooks[{index}]", spec.args)
+    return SearchHooks(hooks, services)

@@ -11,6 +11,7 @@ Similarity comes from one of two places:
 - otherwise a local estimate: MinHash over token shingles approximates the Jaccard
   similarity of the two programs' shingle sets in O(num_hashes) per comparison.
 A near-copy may optionally be sent to an LLM judge, which can still accept it.
+``NoveltyHook`` is the search hook; each rejection is a ``novelty_rejected`` event.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from evolve.codebase import evolving_text
 from evolve.config import EmbeddingConfig, NoveltyConfig
 from evolve.database.records import ProgramRecord
 from evolve.errors import UserError
+from evolve.search.hooks import Candidate, HookServices, SearchHook, Verdict
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _PRIME = (1 << 31) - 1  # hash values and coefficients stay below 2**31: products fit in uint64
@@ -39,8 +42,10 @@ def shingle_hashes(code: str, size: int) -> np.ndarray:
     if len(tokens) < size:
         tokens = tokens + [""] * (size - len(tokens))
     grams = {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
-    values = [int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "little") % _PRIME
-              for g in grams]
+    values = [
+        int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "little") % _PRIME
+        for g in grams
+    ]
     return np.unique(np.array(values, dtype=np.uint64))
 
 
@@ -63,7 +68,10 @@ class MinHasher:
         hashes = shingle_hashes(code, self.shingle_size)
         if hashes.size == 0:
             return np.full(self.a.shape, _PRIME, dtype=np.uint64)
-        return ((hashes[:, None] * self.a[None, :] + self.b[None, :]) % _PRIME).min(axis=0)
+        signature: np.ndarray = (
+            (hashes[:, None] * self.a[None, :] + self.b[None, :]) % _PRIME
+        ).min(axis=0)
+        return signature
 
     @staticmethod
     def similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -79,11 +87,14 @@ class EmbeddingClient:
 
         key = os.environ.get(cfg.api_key_env)
         if not key and not cfg.base_url:
-            raise UserError(f"environment variable {cfg.api_key_env} is not set",
-                            "search.novelty.embedding.api_key_env")
+            raise UserError(
+                f"environment variable {cfg.api_key_env} is not set",
+                "search.novelty.embedding.api_key_env",
+            )
         self.model = str(cfg.model)
-        self.client = openai.AsyncOpenAI(base_url=cfg.base_url, api_key=key or "not-needed",
-                                         timeout=cfg.timeout_s, max_retries=1)
+        self.client = openai.AsyncOpenAI(
+            base_url=cfg.base_url, api_key=key or "not-needed", timeout=cfg.timeout_s, max_retries=1
+        )
 
     async def embed(self, texts: list[str]) -> list[np.ndarray]:
         response = await self.client.embeddings.create(model=self.model, input=texts)
@@ -120,7 +131,9 @@ class _BoundedCache(dict):  # type: ignore[type-arg]
 class NoveltyFilter:
     """The similarity test of a child against the programs it is compared with."""
 
-    def __init__(self, cfg: NoveltyConfig, embedder: EmbeddingClient | None = None, cache_size: int = 2048) -> None:
+    def __init__(
+        self, cfg: NoveltyConfig, embedder: EmbeddingClient | None = None, cache_size: int = 2048
+    ) -> None:
         self.cfg = cfg
         self.hasher = MinHasher(cfg.num_hashes, cfg.shingle_size)
         self.embedder = embedder
@@ -128,17 +141,24 @@ class NoveltyFilter:
             self.embedder = EmbeddingClient(cfg.embedding)
         self._signatures = _BoundedCache(cache_size)
         self._embeddings = _BoundedCache(cache_size)
-        self.stats = {"checked": 0, "near_copies": 0, "rejected": 0, "judge_accepted": 0, "discarded": 0}
+        self.stats = {
+            "checked": 0,
+            "near_copies": 0,
+            "rejected": 0,
+            "judge_accepted": 0,
+            "discarded": 0,
+        }
 
     def _signature(self, program: ProgramRecord) -> np.ndarray:
         signature = self._signatures.get(program.id)
         if signature is None:
-            signature = self.hasher.signature(program.code)
+            signature = self.hasher.signature(evolving_text(program.files, program.code))
             self._signatures.put(program.id, signature)
-        return signature  # type: ignore[no-any-return]
+        return signature
 
     async def check(self, code: str, targets: list[ProgramRecord]) -> NoveltyVerdict:
-        """Compare ``code`` with ``targets`` (the island's recent programs and the parent)."""
+        """Compare ``code`` with ``targets`` (the island's recent programs and the parent);
+        for a folder program ``code`` is its ``evolving_text`` (editable files only)."""
         self.stats["checked"] += 1
         targets = list({t.id: t for t in targets}.values())
         if not targets:
@@ -164,17 +184,30 @@ class NoveltyFilter:
     async def _embedding_similarities(self, code: str, targets: list[ProgramRecord]) -> list[float]:
         assert self.embedder is not None
         missing = [t for t in targets if t.id not in self._embeddings]
-        vectors = await self.embedder.embed([code] + [t.code for t in missing])
+        texts = [evolving_text(t.files, t.code) for t in missing]
+        vectors = await self.embedder.embed([code, *texts])
         known = {t.id: v for t, v in zip(missing, vectors[1:])}
         for program_id, vector in known.items():
             self._embeddings.put(program_id, vector)
-        return [cosine(vectors[0], known[t.id] if t.id in known else self._embeddings[t.id]) for t in targets]
+        return [
+            cosine(vectors[0], known[t.id] if t.id in known else self._embeddings[t.id])
+            for t in targets
+        ]
 
-    def event(self, verdict: NoveltyVerdict, iteration: int, attempt: int, outcome: str) -> dict[str, Any]:
+    def event(
+        self, verdict: NoveltyVerdict, iteration: int, attempt: int, outcome: str
+    ) -> dict[str, Any]:
         """The data of a ``novelty_rejected`` event (counters are cumulative for the process)."""
-        return {"iteration": iteration, "attempt": attempt, "similarity": round(verdict.similarity, 6),
-                "nearest": verdict.nearest_id, "method": verdict.method, "outcome": outcome,
-                "threshold": self.cfg.threshold, **{f"total_{k}": v for k, v in self.stats.items()}}
+        return {
+            "iteration": iteration,
+            "attempt": attempt,
+            "similarity": round(verdict.similarity, 6),
+            "nearest": verdict.nearest_id,
+            "method": verdict.method,
+            "outcome": outcome,
+            "threshold": self.cfg.threshold,
+            **{f"total_{k}": v for k, v in self.stats.items()},
+        }
 
 
 JUDGE_TEMPLATE = "novelty_judge.j2"
@@ -184,3 +217,51 @@ def parse_judgement(text: str) -> bool:
     """True when the judge's answer says the candidate is novel (first verdict word wins)."""
     match = re.search(r"\b(NOT[ _]NOVEL|NOVEL)\b", text.upper())
     return match is not None and match.group(1) == "NOVEL"
+
+
+class NoveltyHook(SearchHook):
+    """Rejects near-copies before evaluation, with bounded resampling and an optional judge."""
+
+    def __init__(self, services: HookServices, settings: NoveltyConfig) -> None:
+        self.services = services
+        self.settings = settings
+        self.filter = NoveltyFilter(settings)
+        self.extra_answers = settings.max_resamples
+
+    async def screen(self, candidate: Candidate) -> Verdict | None:
+        if not candidate.edit.ok:
+            return None
+        population, plan = self.services.population, candidate.plan
+        recent = population.islands[plan.island].valid_ids[-self.settings.compare_with :]
+        targets = [population.get(i) for i in recent] + [plan.parent]
+        edit = candidate.edit
+        verdict = await self.filter.check(evolving_text(edit.files, edit.code), targets)
+        if verdict.novel:
+            return None
+        if self.settings.llm_judge and await self._judge(candidate, verdict.nearest_id):
+            self.filter.stats["judge_accepted"] += 1
+            return None
+        self.filter.stats["rejected"] += 1
+        last = candidate.answers_left == 0
+        if last:
+            self.filter.stats["discarded"] += 1
+        outcome = "discarded" if last else "resampled"
+        self.services.emit("novelty_rejected", self.filter.event(
+            verdict, plan.iteration, candidate.answer, outcome))  # fmt: skip
+        if last:
+            return Verdict("discard")
+        return Verdict("retry", "Your change is almost identical to an existing program "
+                                f"(similarity {verdict.similarity:.2f}); propose a substantially "
+                                "different change.")  # fmt: skip
+
+    async def _judge(self, candidate: Candidate, nearest_id: str | None) -> bool:
+        population = self.services.population
+        near = population.get(nearest_id) if nearest_id and nearest_id in population else None
+        nearest = evolving_text(near.files, near.code) if near is not None else ""
+        edit = candidate.edit
+        text = self.services.render(JUDGE_TEMPLATE, description=self.services.description,
+                                    candidate=evolving_text(edit.files, edit.code),
+                                    nearest=nearest,
+                                    language="text" if edit.files else "python")  # fmt: skip
+        completion = await self.services.ask(text, candidate.plan.iteration)
+        return completion is not None and parse_judgement(completion.text)

@@ -6,6 +6,7 @@ program and why) plus a few recommendations; each prompt then carries the summar
 one recommendation, rotating. The summary is written either by an LLM (summarize.j2)
 or, with the offline engine or when asked, by a deterministic statistical pass over the
 pairs' line diffs. Each scratchpad is stored in the run as a ``scratchpad`` event.
+``ScratchpadHook`` is the search hook.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from evolve.config import ScratchpadConfig
+from evolve.database.ledger import Attempt
 from evolve.database.records import ProgramRecord
+from evolve.search.hooks import HookServices, Plan, PromptNotes, SearchHook
 
 EVENT_KIND = "scratchpad"
+SUMMARIZE_TEMPLATE = "summarize.j2"
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
 _ASSIGNED = re.compile(r"^\s*([A-Za-z_][\w.\[\]]*)\s*(?:[-+*/]?=)(?!=)")
 _DEF = re.compile(r"^\s*def\s+(\w+)")
@@ -34,15 +38,21 @@ class Scratchpad:
     source: str = ""  # "statistics" | "llm"
 
     def recommendation(self, index: int) -> str:
-        return self.recommendations[index % len(self.recommendations)] if self.recommendations else ""
+        return (
+            self.recommendations[index % len(self.recommendations)] if self.recommendations else ""
+        )
 
     def to_event(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_event(cls, data: dict[str, Any]) -> Scratchpad:
-        return cls(text=str(data.get("text", "")), recommendations=[str(r) for r in data.get("recommendations", [])],
-                   evaluated=int(data.get("evaluated", 0)), source=str(data.get("source", "")))
+        return cls(
+            text=str(data.get("text", "")),
+            recommendations=[str(r) for r in data.get("recommendations", [])],
+            evaluated=int(data.get("evaluated", 0)),
+            source=str(data.get("source", "")),
+        )
 
 
 def _enclosing_function(lines: list[str], index: int) -> str:
@@ -110,8 +120,15 @@ class ScratchpadBuilder:
         before = parent.score if parent.valid else None
         after = child.score if child.valid else None
         delta = after - before if after is not None and before is not None else 0.0
-        self.recent.append(_Outcome(change_kinds(parent.code, child.code), delta > 0, child.valid, delta,
-                                    _short_reason(child.reason)))
+        self.recent.append(
+            _Outcome(
+                change_kinds(parent.code, child.code),
+                delta > 0,
+                child.valid,
+                delta,
+                _short_reason(child.reason),
+            )
+        )
 
     def due(self) -> bool:
         return self.evaluated >= self.current.evaluated + self.cfg.every and bool(self.recent)
@@ -125,9 +142,15 @@ class ScratchpadBuilder:
                 stats.setdefault(kind, []).append(outcome)
         valid = sum(o.valid for o in outcomes)
         improved = sum(o.improved for o in outcomes)
-        lines = [(f"Last {len(outcomes)} children: {improved} improved on their parent, "
-                  f"{len(outcomes) - valid} were invalid.")]
-        ranked = sorted(stats.items(), key=lambda kv: (-sum(o.improved for o in kv[1]), -len(kv[1]), kv[0]))
+        lines = [
+            (
+                f"Last {len(outcomes)} children: {improved} improved on their parent, "
+                f"{len(outcomes) - valid} were invalid."
+            )
+        ]
+        ranked = sorted(
+            stats.items(), key=lambda kv: (-sum(o.improved for o in kv[1]), -len(kv[1]), kv[0])
+        )
         for kind, group in ranked[:6]:
             wins = sum(o.improved for o in group)
             bad = sum(not o.valid for o in group)
@@ -138,31 +161,55 @@ class ScratchpadBuilder:
         if reasons:
             reason, count = reasons.most_common(1)[0]
             lines.append(f"Most common failure ({count}x): {reason}")
-        return Scratchpad("\n".join(lines)[: self.cfg.max_chars], self._recommend(ranked, reasons, outcomes),
-                          self.evaluated, "statistics")
+        return Scratchpad(
+            "\n".join(lines)[: self.cfg.max_chars],
+            self._recommend(ranked, reasons, outcomes),
+            self.evaluated,
+            "statistics",
+        )
 
-    def _recommend(self, ranked: list[tuple[str, list[_Outcome]]], reasons: Counter[str],
-                   outcomes: list[_Outcome]) -> list[str]:
+    def _recommend(
+        self,
+        ranked: list[tuple[str, list[_Outcome]]],
+        reasons: Counter[str],
+        outcomes: list[_Outcome],
+    ) -> list[str]:
         recs: list[str] = []
         for kind, group in ranked:
             wins = sum(o.improved for o in group)
             if wins and len(recs) < 2:
-                recs.append(f"Keep exploring {kind}: it improved the score in {wins} of {len(group)} tries.")
+                recs.append(
+                    f"Keep exploring {kind}: it improved the score in {wins} of {len(group)} tries."
+                )
         for kind, group in sorted(ranked, key=lambda kv: -sum(not o.valid for o in kv[1])):
             bad = sum(not o.valid for o in group)
             if len(group) >= 2 and bad * 2 >= len(group):
-                recs.append(f"Avoid {kind}: {bad} of {len(group)} tries produced an invalid program.")
+                recs.append(
+                    f"Avoid {kind}: {bad} of {len(group)} tries produced an invalid program."
+                )
                 break
         if reasons:
             recs.append(f"Guard against the most common failure: {reasons.most_common(1)[0][0]}")
         if not any(o.improved for o in outcomes) and ranked:
-            recs.append(f"Nothing improved recently; try a different kind of change than {ranked[0][0]}.")
-        return recs[: self.cfg.recommendations] or ["Make one small, targeted change and keep the program valid."]
+            recs.append(
+                f"Nothing improved recently; try a different kind of change than {ranked[0][0]}."
+            )
+        return recs[: self.cfg.recommendations] or [
+            "Make one small, targeted change and keep the program valid."
+        ]
 
     def examples(self, limit: int = 6) -> list[dict[str, Any]]:
         """Recent outcomes in template-friendly form (for the LLM summarizer)."""
-        return [{"kinds": o.kinds, "improved": o.improved, "valid": o.valid, "delta": o.delta,
-                 "reason": o.reason} for o in list(self.recent)[-limit:]]
+        return [
+            {
+                "kinds": o.kinds,
+                "improved": o.improved,
+                "valid": o.valid,
+                "delta": o.delta,
+                "reason": o.reason,
+            }
+            for o in list(self.recent)[-limit:]
+        ]
 
 
 def _short_reason(reason: str) -> str:
@@ -175,8 +222,75 @@ def parse_llm_scratchpad(text: str, evaluated: int, cfg: ScratchpadConfig) -> Sc
     body, _, recs_part = text.partition("RECOMMENDATIONS")
     body = re.sub(r"^\s*SCRATCHPAD\s*:?\s*", "", body.strip(), flags=re.IGNORECASE).strip()
     source = recs_part if recs_part else text
-    recs = [re.sub(r"^\s*(?:[-*]|\d+[.)])\s*", "", line).strip()
-            for line in source.splitlines() if re.match(r"^\s*(?:[-*]|\d+[.)])\s+\S", line)]
+    recs = [
+        re.sub(r"^\s*(?:[-*]|\d+[.)])\s*", "", line).strip()
+        for line in source.splitlines()
+        if re.match(r"^\s*(?:[-*]|\d+[.)])\s+\S", line)
+    ]
     if not recs_part:
-        body = "\n".join(line for line in body.splitlines() if not re.match(r"^\s*(?:[-*]|\d+[.)])\s+\S", line))
+        body = "\n".join(
+            line for line in body.splitlines() if not re.match(r"^\s*(?:[-*]|\d+[.)])\s+\S", line)
+        )
     return Scratchpad(body[: cfg.max_chars], recs[: cfg.recommendations], evaluated, "llm")
+
+
+class ScratchpadHook(SearchHook):
+    """Feeds the scratchpad with outcomes, rewrites it when due, shows it in prompts."""
+
+    state_kind = EVENT_KIND
+
+    def __init__(self, services: HookServices, settings: ScratchpadConfig) -> None:
+        self.services = services
+        self.settings = settings
+        self.builder = ScratchpadBuilder(settings)
+        self._summarizing = False
+        self._written: dict[str, Any] | None = None
+
+    def resume(self, state: dict[str, Any] | None, programs: list[ProgramRecord]) -> None:
+        if state is not None:
+            self.builder.current = Scratchpad.from_event(state)
+        population = self.services.population
+        children = [p for p in programs if p.origin == "llm"]
+        tail = children[-(self.builder.recent.maxlen or 1) :]
+        self.builder.evaluated = len(children) - len(tail)  # observe() counts the tail
+        for child in tail:
+            parent_id = child.parent_id
+            known = parent_id is not None and parent_id in population
+            self.builder.observe(population.get(parent_id) if parent_id and known else None, child)
+
+    def before_prompt(self, plan: Plan) -> PromptNotes | None:
+        pad = self.builder.current
+        return PromptNotes(scratchpad=pad.text, recommendation=pad.recommendation(plan.iteration))
+
+    async def after_outcome(self, attempt: Attempt, plan: Plan) -> None:
+        if attempt.program is None:
+            return
+        self.builder.observe(plan.parent, attempt.program)
+        if self._summarizing or not self.builder.due():
+            return
+        self._summarizing = True  # one rewrite at a time; concurrent iterations skip it
+        try:
+            note = self.builder.statistics()
+            mode = self.settings.summarizer
+            if mode == "llm" or (mode == "auto" and self.services.has_models):
+                note = await self._llm_scratchpad(note, plan.iteration) or note
+            self.builder.current = note
+            self._written = {**note.to_event(), "iteration": plan.iteration}
+        finally:
+            self._summarizing = False
+
+    def state(self) -> dict[str, Any] | None:
+        written, self._written = self._written, None
+        return written
+
+    async def _llm_scratchpad(self, stats: Scratchpad, iteration: int) -> Scratchpad | None:
+        text = self.services.render(
+            SUMMARIZE_TEMPLATE, description=self.services.description, statistics=stats.text,
+            previous=self.builder.current.text, examples=self.builder.examples(),
+            recommendations=self.settings.recommendations,
+        )  # fmt: skip
+        completion = await self.services.ask(text, iteration)
+        if completion is None:
+            return None
+        note = parse_llm_scratchpad(completion.text, stats.evaluated, self.settings)
+        return note if note.text or note.recommendations else None

@@ -49,6 +49,10 @@ def check_completion(completion: Any) -> None:
         assert isinstance(value, (int, float)) and math.isfinite(value) and value >= 0, (
             f"Completion.{key} must be a finite number >= 0, got {value!r}"
         )
+    assert isinstance(completion.reasoning, str), "Completion.reasoning must be text ('' if none)"
+    assert isinstance(completion.notes, list) and all(
+        isinstance(note, str) for note in completion.notes
+    ), "Completion.notes must be a list of sentences"
 
 
 async def check_backend_completes(
@@ -58,7 +62,9 @@ async def check_backend_completes(
 ) -> Completion:
     """One successful call obeys the contract; returns the completion for further checks."""
     check_protocol(backend)
-    completion = await backend.complete(messages or DEFAULT_MESSAGES, params or GenerationParams())
+    completion: Completion = await backend.complete(
+        messages or DEFAULT_MESSAGES, params or GenerationParams()
+    )
     check_completion(completion)
     return completion
 

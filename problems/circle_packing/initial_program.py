@@ -6,7 +6,7 @@ import numpy as np
 # EVOLVE-BLOCK-START
 def construct_packing():
     """Place circles on two rings around a central circle, then size them."""
-    n = 26
+    n = 26  # the problem fixes 26 circles  # tune: off
     centers = np.zeros((n, 2))
     centers[0] = [0.5, 0.5]
     inner_count = 8

@@ -120,12 +120,14 @@ def check_routing(
         per_partition = paths[dst]
         if not isinstance(per_partition, dict):
             raise InvalidRouting(
-                f"destination {dst}: expected a mapping partition -> hops, got {type(per_partition).__name__}"
+                f"destination {dst}: expected a mapping partition -> hops, "
+                f"got {type(per_partition).__name__}"
             )
         for key in keys:
             if key not in per_partition or per_partition[key] is None:
                 raise InvalidRouting(
-                    f"destination {dst}: partition {key} is not routed (every partition must reach every destination)"
+                    f"destination {dst}: partition {key} is not routed "
+                    "(every partition must reach every destination)"
                 )
         unknown = [str(k) for k in per_partition if k not in keys]
         if unknown:

@@ -32,7 +32,8 @@ class Topology:
         if self.num_gpus % self.num_nodes:
             return f"num_gpus ({self.num_gpus}) must be a multiple of num_nodes ({self.num_nodes})"
         if self.num_replicas % self.num_gpus:
-            return f"num_replicas ({self.num_replicas}) must be a multiple of num_gpus ({self.num_gpus})"
+            return (f"num_replicas ({self.num_replicas}) must be a multiple of "
+                    f"num_gpus ({self.num_gpus})")
         return None
 
     @property

@@ -124,5 +124,6 @@ def check_placement(
     )
     if (listed != 1).any():
         layer, slot = np.argwhere(listed != 1)[0]
-        return f"log2phy lists slot {slot} of layer {layer} {int(listed[layer, slot])} times, expected once"
+        times = int(listed[layer, slot])
+        return f"log2phy lists slot {slot} of layer {layer} {times} times, expected once"
     return None

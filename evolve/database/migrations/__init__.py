@@ -7,7 +7,8 @@ table is derived from it before every upgrade (databases written before migratio
 existed do not have one), which is why no ``alembic.ini`` is needed: the configuration
 is built here in code and the migrations run on a connection we hand them.
 
-    upgrade_database("sqlite:///runs/x/evolve.db")   # -> UpgradeReport(from_version=1, to_version=2)
+    upgrade_database("sqlite:///runs/x/evolve.db")
+    # -> UpgradeReport(from_version=1, to_version=2)
 """
 
 from __future__ import annotations

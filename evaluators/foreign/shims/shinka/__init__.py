@@ -1,0 +1,1 @@
+"""Stand-in for the parts of the ``shinka`` package an evaluator imports."""

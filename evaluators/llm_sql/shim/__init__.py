@@ -1,0 +1,4 @@
+"""Files shipped into the sandbox beside a candidate (see README.md); never imported here.
+
+A package only so that installs carry these files.
+"""
