@@ -3,8 +3,9 @@
 The harness is the sandbox program; the candidate goes next to it as
 ``candidate_program.py``, with ``harness_support.py`` (``evaluators/in_sandbox.py``: the
 sandbox's file view hides the project tree, so a harness imports nothing from it) and
-any files the evaluator adds (e.g. modules a published candidate imports). The harness seeds the random generators before the candidate runs, calls it
-and reduces its answer to plain data; everything it returns is still checked on the
+any files the evaluator adds (e.g. modules a published candidate imports). The harness
+seeds the random generators before the candidate runs, calls it and reduces its answer
+to plain data; everything it returns is still checked on the
 trusted side, since the candidate shares its process.
 """
 

@@ -253,7 +253,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(json.dumps(safe_text.clean_json(result.to_dict()), default=float))
         return 0
     console = _console()
-    status = "[green]valid[/]" if result.valid else f"[red]invalid[/]: {safe_text.terminal(result.reason)}"
+    status = ("[green]valid[/]" if result.valid
+              else f"[red]invalid[/]: {safe_text.terminal(result.reason)}")
     console.print(f"{safe_text.terminal(candidate, one_line=True)}: {status}")
     console.print(f"score: {result.score:.6g}")
     if result.compatibility_mode:
@@ -400,7 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("resume", help="continue a stopped or finished run")
     p.add_argument("run", help="run folder (holds run.json)")
     p.add_argument(
-        "--iterations", type=_count, help="run this many more iterations (default: up to the run's budget)"
+        "--iterations", type=_count,
+        help="run this many more iterations (default: up to the run's budget)",
     )
     p.add_argument(
         "--database",
@@ -423,7 +425,8 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="write, show or validate configuration")
     csub = config.add_subparsers(dest="config_command", required=True, parser_class=_Parser)
     p = csub.add_parser("init", help="write a commented default run config")
-    p.add_argument("-o", "--output", default="evolve.yaml", help="file to write (default: evolve.yaml)")
+    p.add_argument("-o", "--output", default="evolve.yaml",
+                   help="file to write (default: evolve.yaml)")
     p.add_argument("--force", action="store_true", help="overwrite the file if it exists")
     p.set_defaults(handler=cmd_config_init)
     for name, handler, text in (

@@ -23,7 +23,10 @@ COMMENTS: dict[str, str] = {
     "llm.backoff_s": "first backoff; doubles per retry, Retry-After honoured",
     "llm.concurrency": "LLM calls in flight at once",
     "llm.transcripts": "every call's prompt and raw answer, compressed in the run's database",
-    "llm.stop_after_unusable": "stop (exit 3) after this many answers in a row gave no candidate; 0 = never",
+    "llm.stop_after_unusable": (
+        "stop (exit 3) after this many answers in a row"
+        " gave no candidate; 0 = never"
+    ),
     "llm.continue_cut_answers": "ask once to continue an answer cut at max_tokens",
     "database": "search state",
     "database.url": "null = SQLite file in the run folder; or postgresql+psycopg://user@host/db",
@@ -38,13 +41,25 @@ COMMENTS: dict[str, str] = {
     "prompt.mode": "diff = SEARCH/REPLACE edits; rewrite = whole EVOLVE-BLOCK",
     "prompt.rewrite_every": "every N-th iteration asks for a full rewrite (0 = never)",
     "prompt.file_chars": "folder programs: characters of files shown (blocks always whole)",
-    "llm.selection": "ensemble model choice: weighted (fixed weights) | ucb (cost-aware bandit) | module:attr",
-    "llm.bandit": "llm.selection: ucb; reward = parent-relative gain clipped at reward_clip, scaled to [0, 1]",
-    "llm.bandit.cost_weight": "0 ignores cost; 1 divides a model's UCB value by its relative mean cost",
+    "llm.selection": (
+        "ensemble model choice: weighted (fixed weights)"
+        " | ucb (cost-aware bandit) | module:attr"
+    ),
+    "llm.bandit": (
+        "llm.selection: ucb; reward = parent-relative gain"
+        " clipped at reward_clip, scaled to [0, 1]"
+    ),
+    "llm.bandit.cost_weight": (
+        "0 ignores cost; 1 divides a model's UCB value"
+        " by its relative mean cost"
+    ),
     "search": "search features, each off by default (see docs/config.md)",
     "search.novelty": "reject near-copies of island programs before evaluation",
     "search.novelty.threshold": "similarity (0-1) at or above which a child is a near-copy",
-    "search.novelty.compare_with": "recent valid programs of the island (plus the parent) compared with",
+    "search.novelty.compare_with": (
+        "recent valid programs of the island"
+        " (plus the parent) compared with"
+    ),
     "search.novelty.max_resamples": "answers asked for again before a near-copy is discarded",
     "search.novelty.llm_judge": "a near-copy is still evaluated if the first model judges it novel",
     "search.novelty.embedding": "OpenAI-compatible embeddings; model null = local MinHash shingles",
@@ -60,12 +75,24 @@ COMMENTS: dict[str, str] = {
     "budget": "the run stops at the first budget reached (null = unlimited)",
     "budget.wall_time_s": "per invocation (a resumed run gets a fresh wall-time budget)",
     "evaluation.workers": "local: evaluation worker processes; ray: evaluations in flight",
-    "evaluation.executor": "local (warm worker processes), ray (tasks on a Ray cluster) or module:attr",
-    "evaluation.ray_address": "ray: cluster to join (auto, ray://head:10001); null = start a local one",
+    "evaluation.executor": (
+        "local (warm worker processes),"
+        " ray (tasks on a Ray cluster) or module:attr"
+    ),
+    "evaluation.ray_address": (
+        "ray: cluster to join (auto, ray://head:10001)"
+        "; null = start a local one"
+    ),
     "evaluation.cpus_per_eval": "ray: CPUs each evaluation task requests",
     "evaluation.gpus_per_eval": "ray: GPUs each evaluation task requests (1 for GPU kernels)",
-    "evaluation.start_timeout_s": "ray: longest wait for a worker with those resources to start a task",
-    "database.islands_owned": "several controllers on one run: the islands this one works on (null = all)",
+    "evaluation.start_timeout_s": (
+        "ray: longest wait for a worker"
+        " with those resources to start a task"
+    ),
+    "database.islands_owned": (
+        "several controllers on one run:"
+        " the islands this one works on (null = all)"
+    ),
 }
 
 RUN_SECTIONS = ["seed", "out", "llm", "database", "prompt", "budget", "evaluation", "search"]
@@ -93,8 +120,10 @@ def default_config_yaml() -> str:
     """The run sections of the default config, every key present, with comments."""
     data = dataclasses.asdict(Config())
     lines = [
-        "# evolve run configuration. Precedence: defaults < problem.yaml < this file < --set key=value",
-        "# Unknown keys are errors. `evolve config show PROBLEM --config THIS` prints the merged result.",
+        "# evolve run configuration. Precedence: defaults < problem.yaml < this file"
+        " < --set key=value",
+        "# Unknown keys are errors. `evolve config show PROBLEM --config THIS` prints the"
+        " merged result.",
     ]
     for key in RUN_SECTIONS:
         _emit(key, data[key], key, 0, lines)

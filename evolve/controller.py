@@ -276,7 +276,7 @@ class Controller:
         return attempt
 
     def _evaluator(self, executor: Executor) -> Evaluate:
-        return lambda pid, code, seed: self._evaluate(executor, pid, code, seed)
+        return lambda pid, code, seed, files: self._evaluate(executor, pid, code, seed, files)
 
     async def _evaluate(
         self, executor: Executor, program_id: str, code: str, seed: int,

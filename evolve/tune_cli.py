@@ -24,6 +24,7 @@ from evolve import safe_text
 from evolve.config import PluginSpec
 from evolve.errors import UserError
 from evolve.tunable import SearchSpace, SpaceError, space_of
+from evolve.tunable.folder import FolderSpace, folder_space_of
 
 Drive = Callable[..., tuple[Any, int]]  # evolve.cli._drive: signals, live progress, exit code
 
@@ -95,7 +96,7 @@ def _tune_run(args: argparse.Namespace, console: Console) -> int:
             # The best is a trial: its study continues (a trial is never tuned itself).
             program = run.store.get_program(program.parent_id)
             console.print(f"the run's best is a tuning trial of {program.id[:12]}: tuning that")
-        space = _space(program.code, run.problem.config, str(run.run_dir))
+        space = _space(program.code, run.problem.config, str(run.run_dir), program.files)
         if args.dry_run:
             _show_space(space, run.problem.config.search.tune.max_parameters, console)
             return 0
@@ -138,11 +139,13 @@ def _tune_file(args: argparse.Namespace, console: Console) -> int:
         run.close()
 
 
-def _space(code: str, config: Any, where: str) -> SearchSpace:
+def _space(code: str, config: Any, where: str, files: dict[str, str] | None = None
+           ) -> SearchSpace | FolderSpace:
+    """The space of a program: its file, or each editable file of a folder program."""
     from evolve.tuning import check_sampler
 
     try:
-        space = space_of(code)
+        space = folder_space_of(files, config.languages) if files else space_of(code)
     except SpaceError as exc:
         raise UserError(f"cannot read the search space: {exc}", where) from None
     if not space:
@@ -171,7 +174,7 @@ def _program_of(run: Any, ref: str) -> Any:
     return program
 
 
-def _show_space(space: SearchSpace, limit: int, console: Console) -> None:
+def _show_space(space: SearchSpace | FolderSpace, limit: int, console: Console) -> None:
     table = Table(title=f"{len(space)} tunable literals (search.tune.max_parameters: {limit})")
     for column in ("parameter", "line", "value", "range", "from"):
         table.add_column(column)

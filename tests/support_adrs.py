@@ -7,10 +7,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from evolve.evaluation.types import EvaluationResult
+from evolve.database.records import ProgramRecord
+from evolve.evaluation.sandbox import Sandbox
+from evolve.evaluation.types import EvaluationContext, EvaluationResult
+from evolve.runs import open_run
 
 REPO = Path(__file__).resolve().parent.parent
 PROBLEMS = REPO / "problems" / "adrs"
@@ -22,10 +27,44 @@ def evolve_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[
                           text=True, cwd=REPO, timeout=timeout)
 
 
-def cli_eval(problem: str, candidate: Path) -> EvaluationResult:
-    proc = evolve_cli("eval", str(PROBLEMS / problem), str(candidate), "--json")
+def _settings(settings: tuple[str, ...]) -> list[str]:
+    return [arg for setting in settings for arg in ("--set", setting)]
+
+
+def cli_eval(problem: str, candidate: Path, *settings: str) -> EvaluationResult:
+    """`evolve eval --json` of problems/adrs/<problem>, each of ``settings`` a ``--set``."""
+    proc = evolve_cli("eval", str(PROBLEMS / problem), str(candidate), "--json",
+                      *_settings(settings))
     assert proc.returncode == 0, proc.stderr[-3000:]
     return EvaluationResult.from_dict(json.loads(proc.stdout))
+
+
+def offline_run(tmp_path: Path, problem: str, iterations: int,
+                *settings: str) -> list[ProgramRecord]:
+    """`evolve run` of problems/adrs/<problem> on the offline engine: its programs, once the
+    run has done ``iterations`` and stored at least one program the engine wrote."""
+    out = tmp_path / "runs"
+    proc = evolve_cli("run", f"problems/adrs/{problem}", "--iterations", str(iterations),
+                      "--out", str(out), "--name", problem, *_settings(settings))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "offline mutation engine" in proc.stdout
+    run = open_run(out / problem)
+    assert run.store.counters(run.run_id).iterations == iterations
+    programs = list(run.store.programs(run.run_id))
+    assert any(p.origin == "llm" for p in programs)
+    return programs
+
+
+@contextmanager
+def sandbox_context(problem: Path, preload: list[str],
+                    timeout_s: float) -> Iterator[EvaluationContext]:
+    with Sandbox(preload=preload) as box:
+        yield EvaluationContext(problem_dir=problem, sandbox=box, timeout_s=timeout_s)
+
+
+def figures(result: EvaluationResult) -> dict[str, float]:
+    """Every metric but the candidate's time, which the sandbox measures afresh."""
+    return {k: v for k, v in result.metrics.items() if k != "candidate_time_s"}
 
 
 # ---------------------------------------------------------------- published telemetry rules

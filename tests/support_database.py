@@ -6,35 +6,17 @@ import random
 
 from evolve.config import DatabaseConfig, SelectorSpec
 from evolve.database.ledger import Attempt, Outcome
-from evolve.database.records import LLMCallRecord, ProgramRecord, new_id
+from evolve.database.records import LLMCallRecord, ProgramRecord
+from evolve.testing.store_writers import call, program
 
 WORDS = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta", "iota", "kappa"]
 
 
 def make_program(run_id: str = "run", **fields: object) -> ProgramRecord:
-    values: dict[str, object] = {
-        "id": new_id(),
-        "run_id": run_id,
-        "code": "def f(x):\n    return x\n",
-        "valid": True,
-        "score": 1.0,
-        "origin": "llm",
-    }
-    values.update(fields)
-    return ProgramRecord(**values)  # type: ignore[arg-type]
+    return program(run_id, **fields)
 
 
-def make_call(run_id: str, tokens: int = 10, cost: float = 0.01, **fields: object) -> LLMCallRecord:
-    values: dict[str, object] = {
-        "run_id": run_id,
-        "model": "test-model",
-        "prompt_tokens": tokens,
-        "completion_tokens": tokens // 2,
-        "cost_usd": cost,
-        "latency_s": 0.5,
-    }
-    values.update(fields)
-    return LLMCallRecord(**values)  # type: ignore[arg-type]
+make_call = call
 
 
 def random_code(rng: random.Random) -> str:

@@ -12,13 +12,18 @@ import pytest
 
 from evaluators.cant_be_late.evaluator import CantBeLateEvaluator
 from evolve.errors import UserError
-from evolve.evaluation.sandbox import Sandbox
-from evolve.evaluation.types import EvaluationContext
-from evolve.runs import open_run
 from simulators.cant_be_late import JobSpec, Run, load_windows, replay, simulate
 from simulators.cant_be_late.model import MISSING, REGION_STRIDE
 from simulators.cant_be_late.policies import greedy, uniform_progress
-from tests.support_adrs import CANDIDATES, PROBLEMS, evolve_cli
+from tests.support_adrs import (
+    CANDIDATES,
+    PROBLEMS,
+    cli_eval,
+    evolve_cli,
+    figures,
+    offline_run,
+    sandbox_context,
+)
 
 PROBLEM = PROBLEMS / "cant_be_late"
 TRACES = PROBLEM / "data" / "traces.json"
@@ -117,21 +122,10 @@ def test_steps_never_show_a_run_a_later_tick_of_its_trace(adrs_schedule):
                 assert adrs_schedule.base[run.timeline] + step == run.start + (step - first)
 
 
-def figures(result):
-    """Every metric but the candidate's time, which the sandbox measures afresh."""
-    return {k: v for k, v in result.metrics.items() if k != "candidate_time_s"}
-
-
 @pytest.fixture(scope="module")
-def sandbox():
-    box = Sandbox(preload=["numpy"])
-    yield box
-    box.close()
-
-
-@pytest.fixture(scope="module")
-def context(sandbox):
-    return EvaluationContext(problem_dir=PROBLEM, sandbox=sandbox, timeout_s=300)
+def context():
+    with sandbox_context(PROBLEM, ["numpy"], timeout_s=300) as context:
+        yield context
 
 
 @pytest.fixture(scope="module")
@@ -228,13 +222,10 @@ def test_no_later_step_is_anywhere_in_the_process(small, small_greedy, context):
 
 
 def test_cli_eval_ignores_a_printed_cost():
-    proc = evolve_cli("eval", str(PROBLEM), str(HOSTILE / "stdout_cost.py"), "--json",
-                      "--set", "evaluator_args.jobs=[[48,70,0.2]]",
-                      "--set", "evaluator_args.holdout_set=null")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    result = json.loads(proc.stdout)
-    assert result["valid"] and result["metrics"]["runs"] == 120
-    assert result["score"] < -50  # the published evaluator reports -0.0
+    result = cli_eval("cant_be_late", HOSTILE / "stdout_cost.py",
+                      "evaluator_args.jobs=[[48,70,0.2]]", "evaluator_args.holdout_set=null")
+    assert result.valid and result.metrics["runs"] == 120
+    assert result.score < -50  # the published evaluator reports -0.0
 
 
 def test_bad_arguments_are_user_errors(tmp_path: Path):
@@ -249,16 +240,9 @@ def test_bad_arguments_are_user_errors(tmp_path: Path):
 
 
 def test_offline_run(tmp_path):
-    out = tmp_path / "runs"
-    proc = evolve_cli("run", "problems/adrs/cant_be_late", "--iterations", "3", "--out", str(out),
-                      "--name", "cant_be_late", "--set", "evaluator_args.jobs=[[48,52,0.2]]", "--set", "evaluator_args.holdout_set=null")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "offline mutation engine" in proc.stdout
-    run = open_run(out / "cant_be_late")
-    assert run.store.counters(run.run_id).iterations == 3
-    programs = list(run.store.programs(run.run_id))
+    programs = offline_run(tmp_path, "cant_be_late", 3, "evaluator_args.jobs=[[48,52,0.2]]",
+                           "evaluator_args.holdout_set=null")
     assert any(p.origin == "initial" and p.valid for p in programs)
-    assert any(p.origin == "llm" for p in programs)
 
 
 def test_problems_lists_the_spot_and_sql_problems():

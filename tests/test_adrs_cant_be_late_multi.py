@@ -12,13 +12,10 @@ import pytest
 
 from evaluators.cant_be_late_multi.evaluator import CantBeLateMultiEvaluator
 from evolve.errors import UserError
-from evolve.evaluation.sandbox import Sandbox
-from evolve.evaluation.types import EvaluationContext
-from evolve.runs import open_run
 from simulators.cant_be_late import simulate
 from simulators.cant_be_late.policies import round_robin_regions
 from simulators.cant_be_late_multi import ADRS_JOB, ADRS_SCENARIOS, check_disjoint, load_scenarios
-from tests.support_adrs import CANDIDATES, PROBLEMS, evolve_cli
+from tests.support_adrs import CANDIDATES, PROBLEMS, cli_eval, figures, offline_run, sandbox_context
 
 PROBLEM = PROBLEMS / "cant_be_late_multi"
 TRACES = PROBLEM / "data" / "traces.json"
@@ -60,21 +57,10 @@ def test_windows_stepped_together_must_not_overlap_in_time():
         check_disjoint(data, {"0", "copy"})
 
 
-def figures(result):
-    """Every metric but the candidate's time, which the sandbox measures afresh."""
-    return {k: v for k, v in result.metrics.items() if k != "candidate_time_s"}
-
-
 @pytest.fixture(scope="module")
-def sandbox():
-    box = Sandbox(preload=["numpy"])
-    yield box
-    box.close()
-
-
-@pytest.fixture(scope="module")
-def context(sandbox):
-    return EvaluationContext(problem_dir=PROBLEM, sandbox=sandbox, timeout_s=300)
+def context():
+    with sandbox_context(PROBLEM, ["numpy"], timeout_s=300) as context:
+        yield context
 
 
 @pytest.fixture(scope="module")
@@ -141,11 +127,9 @@ def test_invalid_with_a_specific_reason(train_only, context, name, reason):
 
 
 def test_cli_eval_ignores_a_printed_cost():
-    proc = evolve_cli("eval", str(PROBLEM), str(HOSTILE / "stdout_cost.py"), "--json",
-                      "--set", "evaluator_args.holdout_scenarios=[]")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    result = json.loads(proc.stdout)
-    assert result["valid"] and result["metrics"]["adrs_score"] == -88.37793479456109
+    result = cli_eval("cant_be_late_multi", HOSTILE / "stdout_cost.py",
+                      "evaluator_args.holdout_scenarios=[]")
+    assert result.valid and result.metrics["adrs_score"] == -88.37793479456109
 
 
 def test_bad_arguments_are_user_errors():
@@ -159,13 +143,6 @@ def test_bad_arguments_are_user_errors():
 
 
 def test_offline_run(tmp_path):
-    out = tmp_path / "runs"
-    proc = evolve_cli("run", "problems/adrs/cant_be_late_multi", "--iterations", "3", "--out", str(out),
-                      "--name", "cant_be_late_multi", "--set", "evaluator_args.holdout_scenarios=[]")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "offline mutation engine" in proc.stdout
-    run = open_run(out / "cant_be_late_multi")
-    assert run.store.counters(run.run_id).iterations == 3
-    programs = list(run.store.programs(run.run_id))
+    programs = offline_run(tmp_path, "cant_be_late_multi", 3,
+                           "evaluator_args.holdout_scenarios=[]")
     assert any(p.origin == "initial" and p.valid for p in programs)
-    assert any(p.origin == "llm" for p in programs)

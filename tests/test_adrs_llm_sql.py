@@ -4,18 +4,14 @@ The evaluator conformance kit runs on it in tests/test_evaluator_conformance.py.
 
 from __future__ import annotations
 
-import json
 import random
 
 import pytest
 
 from evaluators.llm_sql.evaluator import LLMSQLEvaluator
 from evolve.errors import UserError
-from evolve.evaluation.sandbox import Sandbox
-from evolve.evaluation.types import EvaluationContext
-from evolve.runs import open_run
 from simulators.llm_sql import NotAPermutation, Table, check_answer, prefix_hits, trie_hits
-from tests.support_adrs import CANDIDATES, PROBLEMS, evolve_cli
+from tests.support_adrs import CANDIDATES, PROBLEMS, cli_eval, offline_run, sandbox_context
 
 PROBLEM = PROBLEMS / "llm_sql"
 HOSTILE = CANDIDATES / "llm_sql"
@@ -49,15 +45,9 @@ def test_answers_must_be_the_input_rows_with_cells_reordered():
 
 
 @pytest.fixture(scope="module")
-def sandbox():
-    box = Sandbox(preload=["numpy", "pandas"])
-    yield box
-    box.close()
-
-
-@pytest.fixture(scope="module")
-def context(sandbox):
-    return EvaluationContext(problem_dir=PROBLEM, sandbox=sandbox, timeout_s=300)
+def context():
+    with sandbox_context(PROBLEM, ["numpy", "pandas"], timeout_s=300) as context:
+        yield context
 
 
 @pytest.fixture(scope="module")
@@ -116,11 +106,8 @@ def test_either_merge_order_is_accepted(train_only, context):
 
 
 def test_cli_eval_rejects_copies_of_one_row():
-    proc = evolve_cli("eval", str(PROBLEM), str(HOSTILE / "copies_of_first_row.py"), "--json",
-                      "--set", "evaluator_args.holdout=[]")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    result = json.loads(proc.stdout)
-    assert not result["valid"] and "table beer: row 0" in result["reason"]
+    result = cli_eval("llm_sql", HOSTILE / "copies_of_first_row.py", "evaluator_args.holdout=[]")
+    assert not result.valid and "table beer: row 0" in result.reason
 
 
 def test_bad_arguments_are_user_errors():
@@ -133,13 +120,5 @@ def test_bad_arguments_are_user_errors():
 
 
 def test_offline_run(tmp_path):
-    out = tmp_path / "runs"
-    proc = evolve_cli("run", "problems/adrs/llm_sql", "--iterations", "3", "--out", str(out),
-                      "--name", "llm_sql", "--set", "evaluator_args.holdout=[]")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "offline mutation engine" in proc.stdout
-    run = open_run(out / "llm_sql")
-    assert run.store.counters(run.run_id).iterations == 3
-    programs = list(run.store.programs(run.run_id))
+    programs = offline_run(tmp_path, "llm_sql", 3, "evaluator_args.holdout=[]")
     assert any(p.origin == "initial" and p.valid for p in programs)
-    assert any(p.origin == "llm" for p in programs)

@@ -10,8 +10,6 @@ import pytest
 
 from evaluators.prism.evaluator import PrismEvaluator
 from evolve.errors import UserError
-from evolve.evaluation.sandbox import Sandbox
-from evolve.evaluation.types import EvaluationContext
 from evolve.testing.evaluator_kit import check_evaluator
 from simulators.prism import (
     InvalidPlacement,
@@ -21,7 +19,7 @@ from simulators.prism import (
     lower_bound,
     max_kvpr,
 )
-from tests.support_adrs import CANDIDATES, PROBLEMS, cli_eval
+from tests.support_adrs import CANDIDATES, PROBLEMS, cli_eval, sandbox_context
 
 PROBLEM = PROBLEMS / "prism"
 HACKS = CANDIDATES / "prism"
@@ -67,8 +65,8 @@ def test_lower_bound_is_the_perfectly_even_pressure():
 
 @pytest.fixture(scope="module")
 def context():
-    with Sandbox(preload=["numpy"]) as box:
-        yield EvaluationContext(problem_dir=PROBLEM, sandbox=box, timeout_s=60)
+    with sandbox_context(PROBLEM, ["numpy"], timeout_s=60) as context:
+        yield context
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from evolve.runs import open_run
-from tests.support_adrs import evolve_cli
+from tests.support_adrs import evolve_cli, offline_run
 
 MINE = ("prism", "telemetry_repair", "txn_scheduling")
 
@@ -21,14 +20,6 @@ def test_problems_lists_the_nested_adrs_folders():
 
 @pytest.mark.parametrize("name", MINE)
 def test_offline_run(tmp_path: Path, name: str) -> None:
-    out = tmp_path / "runs"
-    proc = evolve_cli("run", f"problems/adrs/{name}", "--iterations", "2", "--out", str(out),
-                      "--name", name)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "offline mutation engine" in proc.stdout
-    run = open_run(out / name)
-    assert run.store.counters(run.run_id).iterations == 2
-    programs = list(run.store.programs(run.run_id))
+    programs = offline_run(tmp_path, name, 2)
     initial = [p for p in programs if p.origin == "initial"]
     assert initial and all(p.valid for p in initial)
-    assert any(p.origin == "llm" for p in programs)

@@ -11,11 +11,9 @@ import pytest
 
 from evaluators.telemetry_repair.evaluator import TelemetryRepairEvaluator
 from evolve.errors import UserError
-from evolve.evaluation.sandbox import Sandbox
-from evolve.evaluation.types import EvaluationContext
 from evolve.testing.evaluator_kit import check_evaluator
 from simulators.telemetry_repair import load_telemetry
-from tests.support_adrs import CANDIDATES, PROBLEMS, cli_eval, published_score
+from tests.support_adrs import CANDIDATES, PROBLEMS, cli_eval, published_score, sandbox_context
 
 PROBLEM = PROBLEMS / "telemetry_repair"
 HACKS = CANDIDATES / "telemetry_repair"
@@ -25,8 +23,8 @@ PUBLIC_KEYS = {"interface_status", "rx_rate", "tx_rate", "connected_to", "local_
 
 @pytest.fixture(scope="module")
 def context():
-    with Sandbox(preload=["numpy"]) as box:
-        yield EvaluationContext(problem_dir=PROBLEM, sandbox=box, timeout_s=60)
+    with sandbox_context(PROBLEM, ["numpy"], timeout_s=60) as context:
+        yield context
 
 
 @pytest.fixture(scope="module")

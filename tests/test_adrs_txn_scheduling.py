@@ -10,8 +10,6 @@ import pytest
 
 from evaluators.txn_scheduling.evaluator import TxnSchedulingEvaluator
 from evolve.errors import UserError
-from evolve.evaluation.sandbox import Sandbox
-from evolve.evaluation.types import EvaluationContext
 from evolve.testing.evaluator_kit import check_evaluator
 from simulators.txn_scheduling import (
     SHAPES,
@@ -23,7 +21,7 @@ from simulators.txn_scheduling import (
     parse_transactions,
     schedule_makespan,
 )
-from tests.support_adrs import CANDIDATES, PROBLEMS, cli_eval
+from tests.support_adrs import CANDIDATES, PROBLEMS, cli_eval, sandbox_context
 
 PROBLEM = PROBLEMS / "txn_scheduling"
 HACKS = CANDIDATES / "txn_scheduling"
@@ -107,8 +105,8 @@ def test_schedule_checks_name_the_problem():
 
 @pytest.fixture(scope="module")
 def context():
-    with Sandbox(preload=["numpy"]) as box:
-        yield EvaluationContext(problem_dir=PROBLEM, sandbox=box, timeout_s=60)
+    with sandbox_context(PROBLEM, ["numpy"], timeout_s=60) as context:
+        yield context
 
 
 @pytest.fixture(scope="module")

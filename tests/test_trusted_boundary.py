@@ -191,3 +191,20 @@ def test_the_trusted_evaluator_runs_under_its_own_memory_budget(tmp_path: Path) 
     roomy = EvaluationContext(problem_dir=tmp_path, sandbox=None,  # type: ignore[arg-type]
                               trusted_memory_mb=2048)
     assert run_evaluation(_Greedy(), tmp_path / "x.py", roomy).valid  # the limit was lifted
+
+
+def test_a_dead_fork_template_is_replaced_with_a_fresh_zygote(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    program = write(tmp_path, "def work():\n    return 7\n")
+    with Sandbox(preload=("numpy",)) as box:
+        assert box.run(program, [CandidateCall("work")], LIMITS).ok
+        first_zygote, template = box.zygote_pid, box.template_pid
+        assert template is not None
+        os.kill(template, signal.SIGKILL)
+        failed = box.run(program, [CandidateCall("work")], LIMITS)
+        assert failed.status == "crashed" and "fork template" in failed.reason
+        again = box.run(program, [CandidateCall("work")], LIMITS)
+        assert again.ok and again.calls[0].value == 7
+        assert box.zygote_pid != first_zygote and box.template_pid != template

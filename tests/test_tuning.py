@@ -45,11 +45,15 @@ def stored(run_dir: Path) -> list[ProgramRecord]:
 
 def test_a_tuning_run_finds_the_known_optimum(tmp_path: Path) -> None:
     """Tolerance: within 0.02 of the best score, width within 10 %, depth within 1, the
-    right mode. TPE meets it in 40 trials on every seed tried (0-4); random search, with
-    the same trials, missed it on 4 of 5 seeds."""
+    right mode. The study is seeded by the run seed and the tuned code, so with one worker
+    it is the same on every machine; TPE meets the tolerance in 40 trials for run seeds 0-3
+    (seed 4 ends at 0.474, width 13 % off), this test uses seed 0."""
     folder = known_optimum_problem(tmp_path)
+    # One worker: the sampler is told each trial before it asks for the next, so the
+    # study is the same on any machine, however loaded (two workers finish in any order).
     out = evolve("tune", str(folder), str(folder / "initial_program.py"), "--trials", "40",
-                 "--out", str(tmp_path / "runs"), "--name", "tuned")
+                 "--out", str(tmp_path / "runs"), "--name", "tuned",
+                 "--set", "evaluation.workers=1")
     assert out.returncode == 0, out.stderr
     assert "study of" in out.stdout and "40 trials stored" in out.stdout
     programs = stored(tmp_path / "runs" / "tuned")
@@ -266,3 +270,33 @@ def test_an_unreadable_annotation_skips_the_program_not_the_run(tmp_path: Path) 
     run.close()
     assert summary.counters.iterations == 4
     assert skipped and "line 3" in skipped[0].data["reason"] and "tune bound" in skipped[0].data["reason"]
+
+
+def test_a_folder_program_is_tuned_file_by_file(tmp_path: Path) -> None:
+    """The knapsack folder program: literals of its C file and of a Python module form one
+    space (``path:name``); each trial is the folder with the values written into their
+    own files, built and evaluated like any candidate; the context header never changes."""
+    problem = REPO / "problems" / "knapsack_ctypes"
+    out = tmp_path / "runs"
+    seeded = evolve("run", str(problem), "--iterations", "0", "--out", str(out), "--name", "kp")
+    assert seeded.returncode == 0, seeded.stderr[-2000:]
+    dry = evolve("tune", str(out / "kp"), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "fill.c:min_gain" in dry.stdout and "scoring.py:WEIGHT_EXPONENT" in dry.stdout
+    done = evolve("tune", str(out / "kp"), "--trials", "4")
+    assert done.returncode == 0, done.stderr[-2000:]
+    programs = stored(out / "kp")
+    parent = next(p for p in programs if p.origin == "initial")
+    trials = [p for p in programs if p.origin == "tune"]
+    assert len(trials) == 4 and all(t.parent_id == parent.id for t in trials)
+    assert any(t.valid for t in trials), [t.reason for t in trials]
+    for trial in trials:
+        assert set(trial.files) == set(parent.files)
+        assert trial.files["fill.h"] == parent.files["fill.h"]
+        values = trial.metadata["tune"]["params"]
+        assert set(values) == {"fill.c:min_gain", "scoring.py:WEIGHT_EXPONENT"}
+        changed = {path for path in parent.files if trial.files[path] != parent.files[path]}
+        assert changed <= {"fill.c", "scoring.py"}
+        assert f"double min_gain = {values['fill.c:min_gain']!r};" in trial.files["fill.c"]
+        assert f"WEIGHT_EXPONENT = {values['scoring.py:WEIGHT_EXPONENT']!r}" in \
+            trial.files["scoring.py"]

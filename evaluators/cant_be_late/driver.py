@@ -148,7 +148,7 @@ def step(index: int, bits: bytes, prices: list[float]) -> bytes:
     for i, runner in _ACTIVE:
         try:
             out[i] = runner.tick(bits, prices, index)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - raised again, naming the run and the tick
             raise RuntimeError(
                 f"run {runner.label}, tick {index - runner.first_step}: "
                 f"{type(exc).__name__}: {exc}"

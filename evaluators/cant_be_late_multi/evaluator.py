@@ -21,12 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from evaluators.cant_be_late.evaluator import job_specs, resolve
-from evaluators.cant_be_late.report import Scored, score_runs, summary_table
-from evaluators.cant_be_late.session import run_schedule
-from evaluators.harnessed import CandidateFault
+from evaluators.cant_be_late.base import SpotEvaluator, job_specs
+from evaluators.cant_be_late.report import Scored
 from evolve.errors import UserError
-from evolve.evaluation.types import EvaluationContext, EvaluationResult
 from simulators.cant_be_late import JobSpec, Schedule
 from simulators.cant_be_late_multi import (
     ADRS_SCENARIOS,
@@ -74,7 +71,7 @@ def scenario_score(scored: Scored, costs: np.ndarray) -> float:
     return -float(np.mean(list(scored.group_means(costs).values())))
 
 
-class CantBeLateMultiEvaluator:
+class CantBeLateMultiEvaluator(SpotEvaluator):
     """Scores a multi-region strategy on the ADRS scenarios; holdout scenarios apart."""
 
     def __init__(
@@ -89,66 +86,28 @@ class CantBeLateMultiEvaluator:
         late_penalty: float | None = None,
         memory_mb: int = 2048,
     ) -> None:
-        path = resolve(problem_dir, traces, "traces")
-        if late_penalty is not None and (
-            isinstance(late_penalty, bool) or not isinstance(late_penalty, (int, float))
-            or late_penalty < 0
-        ):
-            raise UserError(f"must be a non-negative number, got {late_penalty!r}",
-                            "evaluator_args.late_penalty")
-        self.late_penalty = late_penalty
-        self.memory_mb = int(memory_mb)
+        super().__init__(problem_dir, traces, late_penalty, memory_mb)
         train = (ADRS_SCENARIOS if scenarios is None
                  else scenarios_arg(scenarios, "scenarios"))
-        self.train = self._load(path, train, job_specs(jobs or ADRS_JOBS, "jobs"), "scenarios")
+        self.train = self._load(train, job_specs(jobs or ADRS_JOBS, "jobs"), "scenarios")
         windows = [str(w) for w in (holdout_windows or HOLDOUT_WINDOWS)]
         hold = scenarios_arg(holdout_scenarios or HOLDOUT_SCENARIOS, "holdout_scenarios",
                              windows)
         self.holdout = (
-            self._load(path, hold, job_specs(holdout_jobs or HOLDOUT_JOBS, "holdout_jobs"),
+            self._load(hold, job_specs(holdout_jobs or HOLDOUT_JOBS, "holdout_jobs"),
                        "holdout_scenarios")
             if holdout_scenarios != [] else None
         )
 
-    @staticmethod
-    def _load(path: Path, scenarios: list[Scenario], jobs: list[JobSpec], key: str) -> Schedule:
+    def _load(self, scenarios: list[Scenario], jobs: list[JobSpec], key: str) -> Schedule:
         try:
-            return load_scenarios(path, scenarios, jobs)
+            return load_scenarios(self.traces, scenarios, jobs)
         except (ValueError, KeyError, TypeError) as exc:
-            raise UserError(f"{path.name}: {exc}", f"evaluator_args.{key}") from None
+            raise UserError(f"{self.traces.name}: {exc}", f"evaluator_args.{key}") from None
 
-    def _score(self, schedule: Schedule, candidate: Path, context: EvaluationContext,
-               what: str) -> Scored:
-        outcome, seconds = run_schedule(schedule, candidate, context, self.memory_mb, what)
-        return score_runs(schedule, outcome, self.late_penalty, seconds)
+    def combined(self, scored: Scored, costs: np.ndarray) -> float:
+        return scenario_score(scored, costs)
 
-    def evaluate(self, candidate_path: Path, context: EvaluationContext) -> EvaluationResult:
-        try:
-            scored = self._score(self.train, candidate_path, context, "train runs")
-        except CandidateFault as fault:
-            return EvaluationResult.invalid(fault.reason, **fault.artifacts)
-        metrics = scored.metrics()
-        metrics["adrs_score"] = scenario_score(scored, scored.adrs_cost)
-        metrics["adrs_billed_cost"] = float(np.mean(scored.adrs_cost))
-        for group, value in scored.group_means(scored.cost).items():
-            metrics[f"avg_cost_{group}"] = value
-        instances = {g: -v for g, v in scored.group_means(scored.penalised).items()}
-        return EvaluationResult(
-            valid=True, score=scenario_score(scored, scored.penalised), metrics=metrics,
-            instances=instances, holdout=self._holdout(candidate_path, context),
-            artifacts={"scenarios": summary_table(scored), "late_runs": scored.late_text()},
-        )
-
-    def _holdout(self, candidate: Path, context: EvaluationContext) -> dict[str, float]:
-        """In its own child, after the train runs; never shown to the LLM."""
-        if self.holdout is None:
-            return {}
-        try:
-            scored = self._score(self.holdout, candidate, context, "holdout runs")
-        except CandidateFault:
-            return {"valid": 0.0, "score": 0.0}
-        holdout = {"valid": 1.0, "score": scenario_score(scored, scored.penalised),
-                   **scored.metrics()}
-        for group, value in scored.group_means(scored.cost).items():
-            holdout[f"avg_cost_{group}"] = value
-        return holdout
+    def adrs_metrics(self, scored: Scored) -> dict[str, float]:
+        return {"adrs_score": scenario_score(scored, scored.adrs_cost),
+                "adrs_billed_cost": float(np.mean(scored.adrs_cost))}

@@ -45,7 +45,8 @@ def _paths(paths: Any) -> dict[str, Any]:
         name = _name(dst, "destination")
         if not isinstance(per_partition, dict):
             raise TypeError(
-                f"paths[{name!r}] must be a dict partition -> hops, got {type(per_partition).__name__}"
+                f"paths[{name!r}] must be a dict partition -> hops, "
+                f"got {type(per_partition).__name__}"
             )
         plain[name] = {_partition_key(k): _hops(v) for k, v in per_partition.items()}
     return plain
@@ -79,6 +80,7 @@ def paths_to_plain(value: Any) -> dict[str, Any]:
     paths = getattr(value, "paths", None)
     if paths is None:
         raise TypeError(
-            f"search_algorithm must return an object with .paths or a dict, got {type(value).__name__}"
+            "search_algorithm must return an object with .paths or a dict, "
+            f"got {type(value).__name__}"
         )
     return {"paths": _paths(paths), "num_vms": _num_vms(getattr(value, "num_vms", None))}

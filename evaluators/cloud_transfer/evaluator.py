@@ -215,8 +215,9 @@ class CloudTransferEvaluator:
                 return EvaluationResult.invalid(f"scenario {name}: {exc}")
             if not report.meets_deadline:
                 return EvaluationResult.invalid(
-                    f"scenario {name}: the transfer takes {report.transfer_time_s:.1f} s, over the deadline of "
-                    f"{report.deadline_s:.1f} s (add VMs where the slowest edge is, or route around it)",
+                    f"scenario {name}: the transfer takes {report.transfer_time_s:.1f} s, "
+                    f"over the deadline of {report.deadline_s:.1f} s "
+                    "(add VMs where the slowest edge is, or route around it)",
                     bottlenecks=feedback.bottlenecks([ScenarioOutcome(p, report, 0.0)]),
                 )
             outcomes.append(ScenarioOutcome(p, report, sum(call.times_s)))

@@ -28,8 +28,9 @@ def summary_table(outcomes: list[ScenarioOutcome]) -> str:
     for o in outcomes:
         r, p = o.report, o.prepared
         lines.append(
-            f"{o.name} | {r.total_cost:.2f} | {r.egress_cost:.2f} | {r.vm_cost:.3f} | {r.transfer_time_s:.1f} | "
-            f"{p.reference.total_cost:.2f} | {o.gap:+.1%} | {p.lower_bound:.2f}"
+            f"{o.name} | {r.total_cost:.2f} | {r.egress_cost:.2f} | {r.vm_cost:.3f} | "
+            f"{r.transfer_time_s:.1f} | {p.reference.total_cost:.2f} | {o.gap:+.1%} | "
+            f"{p.lower_bound:.2f}"
         )
     return "\n".join(lines)
 
@@ -51,8 +52,8 @@ def costliest_edges(outcomes: list[ScenarioOutcome], top: int = 8) -> str:
     lines = ["scenario | edge | $/GB | partitions crossing | egress $ | rate Gbps | edge time s"]
     for cost, name, use in rows[:top]:
         lines.append(
-            f"{name} | {use.src} -> {use.dst} | {use.price_per_gb:g} | {use.partitions} | {cost:.2f} | "
-            f"{use.rate_gbps:.2f} | {use.time_s:.1f}"
+            f"{name} | {use.src} -> {use.dst} | {use.price_per_gb:g} | {use.partitions} | "
+            f"{cost:.2f} | {use.rate_gbps:.2f} | {use.time_s:.1f}"
         )
     return "\n".join(lines)
 
@@ -64,8 +65,9 @@ def bottlenecks(outcomes: list[ScenarioOutcome]) -> str:
         deadline = o.report.deadline_s
         limit = f" (deadline {deadline:.0f} s)" if deadline is not None else ""
         lines.append(
-            f"{o.name}: slowest edge {slowest.src} -> {slowest.dst} takes {slowest.time_s:.1f} s{limit} at "
-            f"{slowest.rate_gbps:.2f} Gbps; VMs {o.report.vms.get(slowest.src)} at the source end, "
+            f"{o.name}: slowest edge {slowest.src} -> {slowest.dst} takes "
+            f"{slowest.time_s:.1f} s{limit} at {slowest.rate_gbps:.2f} Gbps; "
+            f"VMs {o.report.vms.get(slowest.src)} at the source end, "
             f"{o.report.vms.get(slowest.dst)} at the target end"
         )
     return "\n".join(lines)

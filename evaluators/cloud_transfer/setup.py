@@ -141,7 +141,7 @@ def _rich_reference(
     for count in range(1, (model.max_vms_per_region or model.num_vms) + 1):
         regions = {r for nodes in node_lists.values() for r in nodes}
         report = model.simulate(
-            network, scenario, {"paths": paths, "num_vms": {r: count for r in regions}}
+            network, scenario, {"paths": paths, "num_vms": dict.fromkeys(regions, count)}
         )
         if report.meets_deadline:
             break

@@ -78,7 +78,8 @@ class FolderEvaluator:
                  max_processes: int | None, files: list[str] | None) -> None:
         self.problem_dir = Path(problem_dir)
         if memory_mb < 256:
-            raise UserError("must be at least 256 (MB of address space)", "evaluator_args.memory_mb")
+            raise UserError("must be at least 256 (MB of address space)",
+                            "evaluator_args.memory_mb")
         if max_processes is not None and max_processes < 0:
             raise UserError("must not be negative", "evaluator_args.max_processes")
         path = self.problem_dir / evaluator_file
@@ -105,13 +106,30 @@ class FolderEvaluator:
         for shim in sorted(SHIMS.rglob("*.py")):
             self.shipped[f"shims/{shim.relative_to(SHIMS).as_posix()}"] = shim.read_bytes()
 
+    def _result(self, answer: dict[str, Any]) -> EvaluationResult:
+        """The result the driver's answer stands for; ValueError, TypeError or
+        AttributeError where the answer is malformed."""
+        raise NotImplementedError
+
     def run_driver(self, candidate_path: Path, context: EvaluationContext, function: str,
-                   args: tuple[Any, ...], runs: int) -> tuple[Any, EvaluationResult | None]:
-        """The driver's answer, or an invalid result saying why there is none. ``runs``:
-        how many evaluator calls the time limit covers (one per cascade stage)."""
+                   args: tuple[Any, ...], runs: int) -> EvaluationResult:
+        """``function`` of the driver run on the candidate, its answer read by ``_result``;
+        an invalid result where there is no answer or a malformed one. ``runs``: how many
+        evaluator calls the time limit covers (one per cascade stage)."""
+        answer, failed = self._answer(candidate_path, context, function, args, runs)
+        if failed is not None:
+            return failed
+        try:
+            return self._result(answer)
+        except (ValueError, TypeError, AttributeError) as exc:
+            return marked_invalid(f"the evaluation returned malformed data: {exc}")
+
+    def _answer(self, candidate_path: Path, context: EvaluationContext, function: str,
+                args: tuple[Any, ...], runs: int) -> tuple[Any, EvaluationResult | None]:
         limits = SandboxLimits(timeout_s=context.timeout_s * runs, memory_mb=self.memory_mb,
                                max_processes=self.max_processes, output_bytes=4_000_000)
-        files = {**self.shipped, f"candidate/{self.program_name}": Path(candidate_path).read_bytes()}
+        files = {**self.shipped,
+                 f"candidate/{self.program_name}": Path(candidate_path).read_bytes()}
         result = context.sandbox.run(DRIVER, [CandidateCall(function, args=args)], limits,
                                      files=files)
         if result.status == "crashed" and result.reason.startswith(("sandbox error:",

@@ -103,8 +103,9 @@ def _reduce(raw: Any) -> dict[str, Any]:
     return {"numbers": numbers, "texts": texts, "artifacts": kept}
 
 
-def _passes(numbers: dict[str, float], threshold: float) -> bool:
-    """OpenEvolve's cascade test: combined_score, else the mean of the metrics but 'error'."""
+def passes(numbers: dict[str, float], threshold: float) -> bool:
+    """OpenEvolve's cascade test: combined_score, else the mean of the metrics but 'error'.
+    The trusted side applies the same test again to what comes back."""
     if not numbers:
         return False
     if "combined_score" in numbers:
@@ -123,7 +124,7 @@ def openevolve(evaluator: str, program: str, functions: list[str],
     stages: list[dict[str, Any]] = []
     merged: dict[str, float] = {}
     for index, name in enumerate(functions):
-        if index and (index > len(thresholds) or not _passes(merged, thresholds[index - 1])):
+        if index and (index > len(thresholds) or not passes(merged, thresholds[index - 1])):
             break
         function = getattr(module, name, None)
         if not callable(function):

@@ -32,6 +32,7 @@ from evaluators.foreign.common import (
     marked_invalid,
     text,
 )
+from evaluators.foreign.driver import passes
 from evolve.errors import UserError
 from evolve.evaluation.types import EvaluationContext, EvaluationResult
 
@@ -75,19 +76,14 @@ class OpenEvolveEvaluator(FolderEvaluator):
                             str(self.problem_dir / self.evaluator_file))
 
     def evaluate(self, candidate_path: Path, context: EvaluationContext) -> EvaluationResult:
-        answer, failed = self.run_driver(
+        return self.run_driver(
             candidate_path, context, "openevolve",
             (f"task/{self.evaluator_file}", f"candidate/{self.program_name}",
              self.functions, self.thresholds),
             runs=len(self.functions))
-        if failed is not None:
-            return failed
-        try:
-            return self._result(answer.get("stages"))
-        except (ValueError, TypeError, AttributeError) as exc:
-            return marked_invalid(f"the evaluation returned malformed data: {exc}")
 
-    def _result(self, stages: Any) -> EvaluationResult:
+    def _result(self, answer: dict[str, Any]) -> EvaluationResult:
+        stages = answer.get("stages")
         if not isinstance(stages, list) or not stages:
             raise ValueError("no stage results")
         numbers: dict[str, float] = {}
@@ -148,13 +144,3 @@ def raw_numbers(values: Any) -> dict[str, float]:
             raise ValueError(f"metric {str(key)[:80]!r} is not a number")
         kept[text(key, 200)] = float(value)
     return kept
-
-
-def passes(numbers: dict[str, float], threshold: float) -> bool:
-    """OpenEvolve's cascade test on the metrics merged so far."""
-    if not numbers:
-        return False
-    if "combined_score" in numbers:
-        return numbers["combined_score"] >= threshold
-    values = [v for k, v in numbers.items() if k != "error"]
-    return bool(values) and sum(values) / len(values) >= threshold

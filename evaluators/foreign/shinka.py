@@ -60,15 +60,9 @@ class ShinkaEvaluator(FolderEvaluator):
         super().__init__(problem_dir, evaluator_file, memory_mb, max_processes, files)
 
     def evaluate(self, candidate_path: Path, context: EvaluationContext) -> EvaluationResult:
-        answer, failed = self.run_driver(
+        return self.run_driver(
             candidate_path, context, "shinka",
             (f"task/{self.evaluator_file}", f"candidate/{self.program_name}", RESULTS), runs=1)
-        if failed is not None:
-            return failed
-        try:
-            return self._result(answer)
-        except (ValueError, TypeError, AttributeError) as exc:
-            return marked_invalid(f"the evaluation returned malformed data: {exc}")
 
     def _result(self, answer: dict[str, Any]) -> EvaluationResult:
         where = self.evaluator_file
@@ -81,7 +75,8 @@ class ShinkaEvaluator(FolderEvaluator):
         metrics: dict[str, Any] = {}
         notes: dict[str, str] = {}
         if metrics_file.get("found") and "problem" in metrics_file:
-            notes["metrics_json"] = f"metrics.json could not be read: {text(metrics_file['problem'])}"
+            problem = text(metrics_file["problem"])
+            notes["metrics_json"] = f"metrics.json could not be read: {problem}"
         elif isinstance(metrics_file.get("value"), dict):
             metrics = metrics_file["value"]
         elif metrics_file.get("found"):

@@ -70,7 +70,8 @@ def _shape_list(value: Any, key: str) -> list[dict[str, Any]]:
         raise UserError("expected a list of mappings like {rows: 4, cols: 64}", _where(key))
     for i, shape in enumerate(value):
         for name, size in shape.items():
-            if not isinstance(name, str) or isinstance(size, bool) or not isinstance(size, (int, float, str)):
+            if (not isinstance(name, str) or isinstance(size, bool)
+                    or not isinstance(size, (int, float, str))):
                 raise UserError(f"entry {i}: {name!r} must map to a number or string",
                                 _where(key))
     return [dict(v) for v in value]

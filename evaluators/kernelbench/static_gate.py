@@ -158,17 +158,19 @@ def check_source(source: str, spec: GateSpec) -> list[GateViolation]:
         denied = any(_is_under(full, d) or _is_under(module, d) for d in spec.forbidden_imports)
         banned = any(_is_under(full, b) for b in BANNED_PATHS) or full.endswith(".*")
         if denied or banned or module not in spec.allowed_imports:
+            allowed = ", ".join(spec.allowed_imports)
             found.append(GateViolation(line, f"import of '{full}' is not allowed "
-                                             f"(allowed modules: {', '.join(spec.allowed_imports)})"))
+                                             f"(allowed modules: {allowed})"))
 
     method_bans = {op[1:] for op in spec.forbidden_ops if op.startswith(".")}
     path_bans = [op for op in spec.forbidden_ops if not op.startswith(".") and op != "@"]
     seen_paths: set[tuple[int, str]] = set()
+    matmul_banned = "@" in spec.forbidden_ops
     for node in ast.walk(tree):
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and "@" in spec.forbidden_ops:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and matmul_banned:
             add(node, "uses the '@' matmul operator, which computes what this problem asks you "
                       "to implement in a kernel")
-        if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.MatMult) and "@" in spec.forbidden_ops:
+        if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.MatMult) and matmul_banned:
             add(node, "uses the '@=' matmul operator")
         if isinstance(node, (ast.Attribute, ast.Name, ast.Call)):  # Call: getattr(mod, "x")
             path = resolver.resolve(node)
@@ -199,7 +201,8 @@ def check_source(source: str, spec: GateSpec) -> list[GateViolation]:
                 add(node, f"uses builtin '{node.id}', which is not allowed in kernel candidates")
             elif node.id.startswith("__") and node.id not in ALLOWED_DUNDERS:
                 add(node, f"uses dunder name {node.id}")
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "getattr"
                 and not (len(node.args) >= 2 and isinstance(node.args[1], ast.Constant))):
             add(node, "getattr with a computed attribute name is not allowed")
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
@@ -233,7 +236,8 @@ def _check_monkeypatch(node: ast.AST, resolver: _Resolver, add) -> None:  # type
         root = resolver.root(target)
         path = resolver.resolve(root) if isinstance(root, ast.Name) else None
         if path is not None:
-            add(target, f"assigns to an attribute of {path} (monkeypatching modules is not allowed)")
+            add(target,
+                f"assigns to an attribute of {path} (monkeypatching modules is not allowed)")
 
 
 def _check_model_class(tree: ast.Module, spec: GateSpec, add) -> None:  # type: ignore[no-untyped-def]

@@ -173,7 +173,8 @@ def bound(want: list[float], numel: int, atol: float, rtol: float) -> float:
     tol2 = max(finite * scaled * scaled + 2.0 * scaled * rtol * abs_sum
                + rtol * rtol * square_sum, 0.0)
     hoeffding = math.sqrt(2.0 * LOG_TERM * tol2)
-    bernstein = math.sqrt(2.0 * LOG_TERM * tol2 / 3.0) + 2.0 * LOG_TERM * (scaled + rtol * peak) / 3.0
+    bernstein = (math.sqrt(2.0 * LOG_TERM * tol2 / 3.0)
+                 + 2.0 * LOG_TERM * (scaled + rtol * peak) / 3.0)
     return min(hoeffding, bernstein)
 
 

@@ -155,9 +155,9 @@ class _Judge:
         self.verdict.value_sets += len({s.value_set for s in shape.steps})
         checked_in_full = sum(s.inspect_at >= 0 for s in shape.steps)
         self.verdict.lines.append(
-            f"shape {label}: {len(shape.steps)} calls correct ({checked_in_full} checked element by "
-            f"element, all by keyed sums; atol={rules.atol:g} x rms of the reference, "
-            f"rtol={rules.rtol:g})")
+            f"shape {label}: {len(shape.steps)} calls correct "
+            f"({checked_in_full} checked element by element, all by keyed sums; "
+            f"atol={rules.atol:g} x rms of the reference, rtol={rules.rtol:g})")
         self.verdict.times[label], self.verdict.reference_times[label] = times, ref_times
         return None
 
@@ -198,7 +198,8 @@ class _Judge:
             return "the harness returned a malformed inspection", launched
         for j, (after, sent) in enumerate(zip(inputs, want["inputs"])):
             if after != sent:
-                return f"forward modified input {j} in place; inputs must be left unchanged", launched
+                return (f"forward modified input {j} in place; inputs must be left unchanged",
+                        launched)
         launches = got.get("launches", 0)
         if rules.require_triton and (type(launches) is not int or launches < 1):
             return ("forward launched no Triton kernel on this call, though an earlier call did "
@@ -242,7 +243,8 @@ class _Judge:
                             "buffer address?)")
                 return f"wrong values: {failure}"
             same_inputs = previous is not None and previous[0].value_set == step.value_set
-            if same_inputs and rules.deterministic and last is not None and not same_bits(arr, last):
+            if (same_inputs and rules.deterministic and last is not None
+                    and not same_bits(arr, last)):
                 diff = abs(arr.astype(float) - last.astype(float))
                 return (f"nondeterministic: two calls on identical inputs gave different outputs "
                         f"(max difference {float(diff.max()):.3g}); results must be bitwise "

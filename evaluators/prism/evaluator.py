@@ -68,7 +68,8 @@ class Outcome:
 def _holdout_sets(value: Any) -> list[tuple[str, list[Case]]]:
     key = "evaluator_args.holdout"
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise UserError("expected a list of {seed, cases, models_per_gpu[, min_size, max_size]}", key)
+        raise UserError("expected a list of {seed, cases, models_per_gpu[, min_size, max_size]}",
+                        key)
     sets = []
     for index, item in enumerate(value):
         unknown = set(item) - HOLDOUT_KEYS
@@ -83,7 +84,8 @@ def _holdout_sets(value: Any) -> list[tuple[str, list[Case]]]:
         low, high = item.get("min_size", 10), item.get("max_size", 29)
         per_gpu, count = item.get("models_per_gpu", 2), item.get("cases", 50)
         if not (1 <= low <= high and per_gpu >= 1 and count >= 1):
-            raise UserError(f"{item!r}: needs 1 <= min_size <= max_size, models_per_gpu, cases >= 1", key)
+            raise UserError(
+                f"{item!r}: needs 1 <= min_size <= max_size, models_per_gpu, cases >= 1", key)
         cases = generate_cases(seed, count, per_gpu, size=(low, high + 1))
         label = f"secret{index + 1}" if item["seed"] == SECRET else f"seed{item['seed']}"
         sets.append((f"{label}_{per_gpu}per_gpu", cases))
@@ -111,7 +113,8 @@ class PrismEvaluator:
             raise UserError(f"{path}: no cases", "evaluator_args.cases")
         self.holdout = _holdout_sets(DEFAULT_HOLDOUT if holdout is None else holdout)
         if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or memory_mb < 64:
-            raise UserError(f"expected an integer >= 64, got {memory_mb!r}", "evaluator_args.memory_mb")
+            raise UserError(f"expected an integer >= 64, got {memory_mb!r}",
+                            "evaluator_args.memory_mb")
         self.memory_mb = memory_mb
 
     def _run(

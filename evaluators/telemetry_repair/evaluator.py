@@ -48,7 +48,8 @@ def _whole(value: object, key: str, low: int) -> int:
 
 
 class TelemetryRepairEvaluator:
-    """Scores ``run_repair(telemetry, topology) -> {interface_id: {field: (orig, repaired, conf)}}``."""
+    """Scores ``run_repair(telemetry, topology)``, which returns
+    ``{interface_id: {field: (orig, repaired, conf)}}``."""
 
     def __init__(
         self,
@@ -141,7 +142,8 @@ class TelemetryRepairEvaluator:
             artifacts={"by_fault": self._table(by_fault, ours)},
         )
 
-    def _table(self, by_fault: dict[str, list[float]], ours: list[tuple[float, float, float]]) -> str:
+    def _table(self, by_fault: dict[str, list[float]],
+               ours: list[tuple[float, float, float]]) -> str:
         lines = ["fault | rows | mean score | mean counter accuracy | mean calibration"]
         for fault, values in sorted(by_fault.items()):
             terms = [t for i, t in zip(self.train, ours) if i.fault == fault]

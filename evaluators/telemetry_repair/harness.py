@@ -21,7 +21,8 @@ def repair(telemetry: dict[str, Any], topology: dict[str, list[str]], seed: int)
     result = run_repair(telemetry, topology)
     if not isinstance(result, dict):
         raise TypeError(
-            f"run_repair must return a dict interface_id -> repaired fields, got {type(result).__name__}"
+            "run_repair must return a dict interface_id -> repaired fields, "
+            f"got {type(result).__name__}"
         )
     out: dict[str, Any] = {}
     for key, fields in dict.items(result):

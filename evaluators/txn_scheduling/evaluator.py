@@ -107,7 +107,8 @@ class TxnSchedulingEvaluator:
             for label, seed in seeds.items()
         }
         if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or memory_mb < 64:
-            raise UserError(f"expected an integer >= 64, got {memory_mb!r}", "evaluator_args.memory_mb")
+            raise UserError(f"expected an integer >= 64, got {memory_mb!r}",
+                            "evaluator_args.memory_mb")
         self.memory_mb = memory_mb
 
     def _makespans(
@@ -121,9 +122,8 @@ class TxnSchedulingEvaluator:
         if not isinstance(value, dict):
             raise CandidateFault(f"{what}: the harness returned no schedules")
         try:
-            orders = check_schedules(
-                value.get("schedules"), [w.name for w in workloads], [len(w.txns) for w in workloads]
-            )
+            orders = check_schedules(value.get("schedules"), [w.name for w in workloads],
+                                     [len(w.txns) for w in workloads])
         except InvalidSchedule as exc:
             raise CandidateFault(f"{what}: {exc}") from None
         makespans = [schedule_makespan(w.txns, order) for w, order in zip(workloads, orders)]

@@ -2,8 +2,8 @@
 
 Runs only in a process freshly forked from the fork template (``_template.py``).
 Everything up to the candidate import is trusted (it reports the isolation it achieved
-on the control pipe and then closes it); everything after is under the candidate's control, so the trusted side
-treats the result pipe's bytes as hostile data.
+on the control pipe and then closes it); everything after is under the candidate's
+control, so the trusted side treats the result pipe's bytes as hostile data.
 
 After the import the child writes one frame (the import outcome), then waits for call
 frames on its call pipe and answers each with one result frame. It never holds a call

@@ -63,7 +63,9 @@ class Worker:
             return {"user_error": (message, "evaluator_args")}
         # The executor makes (and removes) the folder when it may kill this worker mid-job.
         given = job.get("workdir")
-        with nullcontext(given) if given else tempfile.TemporaryDirectory(prefix=f"{JOB_PREFIX}{os.getpid()}-") as tmp:
+        folder = nullcontext(given) if given else tempfile.TemporaryDirectory(
+            prefix=f"{JOB_PREFIX}{os.getpid()}-")
+        with folder as tmp:
             self.job_dir = tmp
             sandbox = self.sandbox(job["preload"])
             if job.get("files"):  # a folder program: the evaluator gets the (built) folder

@@ -92,6 +92,10 @@ def _prepare_workdir(req: dict[str, Any]) -> tuple[str, str]:
     return rundir, workdir
 
 
+class TemplateGone(RuntimeError):
+    """The fork template died or hung; only a new zygote can make a clean one."""
+
+
 class Template:
     """The zygote's end of the fork template's socket."""
 
@@ -101,8 +105,11 @@ class Template:
 
     def fork(self, workdir: str, fds: dict[str, int]) -> tuple[int, int | None]:
         command = {"workdir": workdir, "pid_namespace": os.geteuid() == 0}
-        socket.send_fds(self.sock, [json.dumps(command).encode()],
-                        [fds[name] for name in FD_NAMES])
+        try:
+            socket.send_fds(self.sock, [json.dumps(command).encode()],
+                            [fds[name] for name in FD_NAMES])
+        except OSError as exc:
+            raise TemplateGone(f"the sandbox's fork template is gone ({exc.strerror})") from None
         reply = self._receive(time.monotonic() + _TEMPLATE_TIMEOUT_S)
         return int(reply["forked"]), reply["init"]
 
@@ -115,7 +122,7 @@ class Template:
         ready, _, _ = select.select([self.sock], [], [], max(0.0, deadline - time.monotonic()))
         message = self.sock.recv(65536) if ready else b""
         if not message:
-            raise RuntimeError("the sandbox's fork template stopped answering")
+            raise TemplateGone("the sandbox's fork template stopped answering")
         reply: dict[str, Any] = json.loads(message)
         return reply
 
@@ -348,14 +355,19 @@ def main(argv: list[str] | None = None) -> int:
         req = loads_plain(frame)
         if req.get("op") == "exit":
             return 0
+        gone = False
         try:
             response = run_one(req, template)
+        except TemplateGone as exc:  # answered, then exit: the Sandbox starts a fresh zygote
+            response, gone = {"sandbox_error": str(exc)}, True
         except Exception as exc:  # noqa: BLE001 - e.g. a bad file name; the parent reports it
             response = {"sandbox_error": f"{type(exc).__name__}: {exc}"}
         try:
             write_frame(proto_out, dumps_plain(response))
         except BrokenPipeError:  # the parent was killed mid-run: nobody to answer (no traceback)
             return 0
+        if gone:
+            return 1
 
 
 if __name__ == "__main__":

@@ -190,7 +190,7 @@ class Sandbox:
 
     def _exchange(self, request: bytes, timeout_s: float) -> dict[str, Any] | SandboxResult:
         start = time.monotonic()
-        for attempt in range(2):  # a zygote found dead is replaced and the run resent once
+        for _attempt in range(2):  # a zygote found dead is replaced and the run resent once
             if self._proc is None or self._proc.poll() is not None:
                 self._kill_zygote()
                 self._start()
@@ -240,7 +240,8 @@ class Sandbox:
 def remove_run_folders(zygote_pid: int) -> None:
     """Remove what a zygote killed mid-run could not (it removes its run folders itself
     after each run, so this finds something only then)."""
-    for path in glob.glob(os.path.join(rundir_base(), glob.escape(rundir_prefix(zygote_pid)) + "*")):
+    pattern = os.path.join(rundir_base(), glob.escape(rundir_prefix(zygote_pid)) + "*")
+    for path in glob.glob(pattern):
         shutil.rmtree(path, ignore_errors=True)
 
 

@@ -18,9 +18,8 @@ from typing import Any
 from evolve.config import LLMConfig, ModelConfig
 from evolve.errors import UserError
 from evolve.llm.base import Completion, GenerationParams, LLMError, estimate_tokens, messages_text
-from evolve.llm.openai_backend import is_local_url, llm_error_from_exception, reasoning_of
-from evolve.llm.pricing import price_for
-from evolve.llm.request_params import RequestParams
+from evolve.llm.chat_backend import ChatBackend
+from evolve.llm.openai_backend import is_local_url, reasoning_of
 from evolve.llm.retry import Sleep, call_with_retries
 
 log = logging.getLogger(__name__)
@@ -41,7 +40,7 @@ def import_litellm() -> Any:
     return litellm
 
 
-class LiteLLMBackend:
+class LiteLLMBackend(ChatBackend):
     """``litellm.acompletion`` with our bounded retries; ``model.name`` is LiteLLM's name,
     e.g. ``anthropic/claude-sonnet-4-5`` or ``openai/<name>`` with ``base_url``."""
 
@@ -57,21 +56,13 @@ class LiteLLMBackend:
         reasoning_effort: str | None = None,
     ) -> None:
         self._litellm = import_litellm()
-        self.model = model
-        self.llm = llm
-        self.name = model.name
-        self.price = price_for(model)
+        super().__init__(model, llm, sleep=sleep, rng=rng, extra_body=extra_body,
+                         reasoning_effort=reasoning_effort)
         self._has_price_override = (
             model.price_in_per_mtok is not None or model.price_out_per_mtok is not None
         )
-        self._sleep = sleep
-        self._rng = rng or random.Random()
         self._require_key(where)
         self.api_key = self._api_key()
-        self.requests_sent = 0
-        self.extra_body = dict(extra_body or {})  # passed through (llm.models[i].args)
-        self.reasoning_effort = reasoning_effort
-        self.params = RequestParams(model.name)
         self._drop_what_the_provider_does_not_take()
 
     def _drop_what_the_provider_does_not_take(self) -> None:
@@ -131,48 +122,19 @@ class LiteLLMBackend:
             return "EMPTY"
         return None
 
-    def _request_args(
-        self, messages: list[dict[str, str]], params: GenerationParams
-    ) -> dict[str, Any]:
-        base: dict[str, Any] = {
-            "model": self.model.name,
-            "messages": messages,
-            "timeout": params.timeout_s,
-            "num_retries": 0,
-            "max_retries": 0,
-        }
+    def _client_args(self, params: GenerationParams) -> dict[str, Any]:
+        args: dict[str, Any] = {"timeout": params.timeout_s, "num_retries": 0, "max_retries": 0}
         if self.model.base_url:
-            base["api_base"] = self.model.base_url
+            args["api_base"] = self.model.base_url
         if self.api_key:
-            base["api_key"] = self.api_key
-        if self.reasoning_effort is not None:
-            base["reasoning_effort"] = self.reasoning_effort
-        if self.extra_body:
-            base["extra_body"] = self.extra_body
-        temperature = self.model.temperature
-        return self.params.build(
-            base, params.temperature if temperature is None else temperature,
-            params.max_tokens, params.seed,
-        )  # fmt: skip
+            args["api_key"] = self.api_key
+        return args
+
+    async def _send(self, args: dict[str, Any], params: GenerationParams) -> Any:
+        return await self._litellm.acompletion(**args)
 
     async def _attempt(self, messages: list[dict[str, str]], params: GenerationParams) -> Any:
-        where = f"model {self.model.name}"
-        for _ in range(4):  # the first request, then one per parameter adapted
-            args = self._request_args(messages, params)
-            self.requests_sent += 1
-            try:
-                # LiteLLM's timeout bounds each read; the deadline bounds the whole request
-                # (in this task: LiteLLM's logging worker hangs at shutdown under wait_for's).
-                async with asyncio.timeout(params.timeout_s):
-                    response = await self._litellm.acompletion(**args)
-                break
-            except Exception as exc:  # noqa: BLE001 - every client failure becomes an LLMError
-                error = llm_error_from_exception(exc, where)
-                if error.kind == "bad_request" and self.params.adapt(error.message, args):
-                    continue
-                raise error from None
-        else:
-            raise LLMError("bad_request", f"{where}: request rejected after adapting parameters")
+        response = await super()._attempt(messages, params)
         choices = getattr(response, "choices", None) or []
         text = (choices[0].message.content or "") if choices else ""
         if not text.strip():

@@ -18,10 +18,8 @@ from urllib.parse import urlparse
 from evolve.config import LLMConfig, ModelConfig
 from evolve.errors import UserError
 from evolve.llm.base import Completion, GenerationParams, LLMError, estimate_tokens, messages_text
-from evolve.llm.http_errors import summarise_response, summarise_text
-from evolve.llm.pricing import price_for
-from evolve.llm.request_params import RequestParams
-from evolve.llm.retry import Sleep, call_with_retries, parse_retry_after
+from evolve.llm.chat_backend import ChatBackend
+from evolve.llm.retry import Sleep, call_with_retries
 
 log = logging.getLogger(__name__)
 
@@ -55,48 +53,6 @@ def resolve_api_key(model: ModelConfig, where: str) -> str:
     )
 
 
-def error_from_status(status: int, detail: str, headers: Any = None) -> LLMError:
-    """Map an HTTP status to an LLMError kind; 429 keeps the server's Retry-After."""
-    if status == 429:
-        return LLMError("rate_limit", detail, retry_after_s=parse_retry_after(headers))
-    if status in (401, 403):
-        return LLMError("auth", detail)
-    if status == 408:
-        return LLMError("timeout", detail)
-    if status == 409 or status >= 500:
-        return LLMError("server", detail)
-    return LLMError("bad_request", detail)
-
-
-def llm_error_from_exception(exc: Exception, where: str) -> LLMError:
-    """Map an ``openai`` (or LiteLLM, whose errors subclass openai's) exception."""
-    import openai
-
-    if isinstance(exc, openai.APITimeoutError):
-        return LLMError("timeout", f"{where}: request timed out")
-    if isinstance(exc, openai.APIConnectionError):
-        return LLMError("connection", f"{where}: connection failed ({exc.__cause__ or exc})")
-    if isinstance(exc, TimeoutError):  # our whole-request deadline (see OpenAIBackend._attempt)
-        return LLMError("timeout", f"{where}: no complete answer within the time limit")
-    if isinstance(exc, openai.APIStatusError):
-        headers = getattr(exc, "litellm_response_headers", None)
-        if headers is None and getattr(exc, "response", None) is not None:
-            headers = exc.response.headers
-        return error_from_status(exc.status_code, f"{where}: {status_summary(exc)}", headers)
-    return LLMError("server", f"{where}: {type(exc).__name__}: {summarise_text(str(exc))}")
-
-
-def status_summary(exc: Any) -> str:
-    """An error response in one line: status, content type, the first line of the body
-    (LiteLLM's errors carry the provider's body in their message instead)."""
-    response = getattr(exc, "response", None)
-    content_type = str(response.headers.get("content-type", "")) if response is not None else ""
-    body = getattr(exc, "body", None)
-    if body is None or getattr(exc, "llm_provider", None):
-        body = str(getattr(exc, "message", "") or exc)
-    return summarise_response(int(exc.status_code), content_type, body)
-
-
 def reasoning_of(message: Any) -> str:
     """Reasoning a server returned beside the answer: ``reasoning_content`` (DeepSeek,
     vLLM, llama.cpp, LiteLLM) or ``reasoning`` (Ollama, OpenRouter)."""
@@ -110,7 +66,7 @@ def reasoning_of(message: Any) -> str:
     return ""
 
 
-class OpenAIBackend:
+class OpenAIBackend(ChatBackend):
     """Chat completions against ``model.base_url`` with our bounded retries."""
 
     def __init__(
@@ -124,22 +80,12 @@ class OpenAIBackend:
         extra_body: dict[str, Any] | None = None,
         reasoning_effort: str | None = None,
     ) -> None:
-        self.model = model
-        self.llm = llm
-        self.name = model.name
         self.api_key = resolve_api_key(model, f"{where}.api_key_env")
-        self.price = price_for(model)
-        self._sleep = sleep
-        self._rng = rng or random.Random()
+        super().__init__(model, llm, sleep=sleep, rng=rng, extra_body=extra_body,
+                         reasoning_effort=reasoning_effort)
         self._client: Any = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
-        self.params = RequestParams(model.name)  # what this model rejected, learnt per run
-        # Passed through as configured (llm.models[i].args): fields the server takes
-        # beyond the OpenAI ones (extra_body) and the reasoning effort of reasoning models.
-        self.extra_body = dict(extra_body or {})
-        self.reasoning_effort = reasoning_effort
         self._warned_price = False
-        self.requests_sent = 0
 
     def _get_client(self) -> Any:
         # An httpx pool belongs to the event loop that opened it; rebuild for a new loop.
@@ -156,41 +102,13 @@ class OpenAIBackend:
             self._client_loop = loop
         return self._client
 
-    def _request_args(
-        self, messages: list[dict[str, str]], params: GenerationParams
-    ) -> dict[str, Any]:
-        base: dict[str, Any] = {"model": self.model.name, "messages": messages}
-        if self.reasoning_effort is not None:
-            base["reasoning_effort"] = self.reasoning_effort
-        if self.extra_body:
-            base["extra_body"] = self.extra_body
-        temperature = self.model.temperature
-        return self.params.build(
-            base, params.temperature if temperature is None else temperature,
-            params.max_tokens, params.seed,
-        )  # fmt: skip
+    async def _send(self, args: dict[str, Any], params: GenerationParams) -> Any:
+        return await self._get_client().chat.completions.create(**args, timeout=params.timeout_s)
 
-    async def _attempt(self, messages: list[dict[str, str]], params: GenerationParams) -> Any:
-        where = f"model {self.model.name}"
-        for _ in range(4):  # the first request, then one per parameter adapted
-            self.requests_sent += 1
-            args = self._request_args(messages, params)
-            try:
-                # The client's timeout bounds each read, so a server trickling bytes never
-                # trips it; the deadline around it bounds the whole request.
-                async with asyncio.timeout(params.timeout_s):
-                    return await self._get_client().chat.completions.create(
-                        **args, timeout=params.timeout_s
-                    )
-            except Exception as exc:  # noqa: BLE001 - every client failure becomes an LLMError
-                error = llm_error_from_exception(exc, where)
-                if error.kind == "auth":
-                    error.message += f" (check the key in ${self.model.api_key_env})"
-                    error.args = (error.message,)
-                if error.kind == "bad_request" and self.params.adapt(error.message, args):
-                    continue
-                raise error from None
-        raise LLMError("bad_request", f"{where}: request rejected after adapting parameters")
+    def _explain(self, error: LLMError) -> None:
+        if error.kind == "auth":
+            error.message += f" (check the key in ${self.model.api_key_env})"
+            error.args = (error.message,)
 
     async def complete(
         self, messages: list[dict[str, str]], params: GenerationParams

@@ -81,9 +81,12 @@ class RunData:
     programs: int = 0
     evaluations: int = 0  # programs that were evaluated (migration copies are not)
     best_curve: list[BestPoint] = field(default_factory=list)
-    scatter: list[tuple[int, float, float]] = field(default_factory=list)  # (evaluation, usd, score)
-    holdout_pairs: list[tuple[float, float, str]] = field(default_factory=list)  # (train, holdout, id)
-    validity: list[tuple[int, int, int, int]] = field(default_factory=list)  # (from, to, valid, invalid)
+    # (evaluation, usd, score)
+    scatter: list[tuple[int, float, float]] = field(default_factory=list)
+    # (train, holdout, id)
+    holdout_pairs: list[tuple[float, float, str]] = field(default_factory=list)
+    # (from, to, valid, invalid)
+    validity: list[tuple[int, int, int, int]] = field(default_factory=list)
     reasons: list[tuple[str, int]] = field(default_factory=list)
     islands: list[IslandStats] = field(default_factory=list)
     grid: Grid | None = None
@@ -230,7 +233,8 @@ def collect_run(handle: RunHandle, top_n: int = 10) -> RunData:
 
     data.total_usd = data.counters.usd
     data.first_activity = min(data.first_activity, handle.record.created_at)
-    data.last_activity = max([data.last_activity, handle.record.updated_at] + [c.created_at for c in calls[-1:]])
+    data.last_activity = max([data.last_activity, handle.record.updated_at]
+                             + [c.created_at for c in calls[-1:]])
     if best is not None and data.evaluations > best.evaluation:
         # close the step curve at the last evaluation
         data.best_curve.append(BestPoint(data.evaluations, usd.at(float("inf")), best.score,

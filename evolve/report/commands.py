@@ -123,8 +123,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         elif b.parent_id:
             a = handle.store.get_program(b.parent_id)
         else:
-            raise UserError(f"program {b.id[:12]} has no parent; name a second program to compare with",
-                            str(handle.run_dir))
+            raise UserError(f"program {b.id[:12]} has no parent; name a second program to "
+                            "compare with", str(handle.run_dir))
         if args.plain:
             print("\n".join(unified_diff(a, b)))
         else:
@@ -177,35 +177,42 @@ def add_report_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     p.add_argument("--problem", help="only runs of this problem (its name in problem.yaml)")
     p.add_argument("--sort", choices=sorted(SORT_KEYS),
                    help="sort by this column (default: by problem, best score first)")
-    p.add_argument("--ascending", action="store_true", help="smallest first (numbers) / reverse text order")
-    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    p.add_argument("--ascending", action="store_true",
+                   help="smallest first (numbers) / reverse text order")
+    p.add_argument("--format", choices=FORMATS, default="table",
+                   help="output format (default: table)")
     p.add_argument("--limit", type=int, help="show at most this many rows")
     p.add_argument("--all", action="store_true",
                    help="also list runs without a scored program (failed starts, still seeding)")
     _add_database(p)
     p.set_defaults(handler=cmd_leaderboard)
 
-    p = sub.add_parser("show", help="one program: metrics, per-instance and holdout scores, artifacts, "
-                                    "lineage, code")
+    p = sub.add_parser("show", help="one program: metrics, per-instance and holdout scores, "
+                                    "artifacts, lineage, code")
     p.add_argument("run", help="run folder (or its name under runs/)")
-    p.add_argument("program", nargs="?", default="best", help="program id or unique prefix, or 'best' (default)")
+    p.add_argument("program", nargs="?", default="best",
+                   help="program id or unique prefix, or 'best' (default)")
     p.add_argument("--no-code", action="store_true", help="leave out the code")
-    p.add_argument("--code-only", action="store_true", help="print only the code (plain text, for saving)")
+    p.add_argument("--code-only", action="store_true",
+                   help="print only the code (plain text, for saving)")
     p.add_argument("--file", metavar="PATH",
                    help="a folder program: print only this file (plain text, for saving)")
     p.add_argument("--prompt", action="store_true",
-                   help="the prompt(s) of the LLM call(s) that wrote the program (or of --iteration/--call)")
+                   help="the prompt(s) of the LLM call(s) that wrote the program "
+                        "(or of --iteration/--call)")
     p.add_argument("--answer", action="store_true",
                    help="the raw answer(s), reasoning included, of those calls")
     p.add_argument("--iteration", type=int, metavar="N",
                    help="every LLM call of iteration N, failed ones included (prompt and answer)")
     p.add_argument("--call", type=int, metavar="ID", help="one LLM call by its id (see --failures)")
     p.add_argument("--failures", action="store_true",
-                   help="list the answers that produced no candidate, with their reasons and call ids")
+                   help="list the answers that produced no candidate, with their reasons "
+                        "and call ids")
     _add_database(p)
     p.set_defaults(handler=cmd_show)
 
-    p = sub.add_parser("diff", help="readable diff of two programs of a run (or of one and its parent)")
+    p = sub.add_parser("diff",
+                       help="readable diff of two programs of a run (or of one and its parent)")
     p.add_argument("run", help="run folder (or its name under runs/)")
     p.add_argument("a", help="program id, unique prefix or 'best'")
     p.add_argument("b", nargs="?", help="second program; left out: compare A's parent with A")
@@ -216,7 +223,8 @@ def add_report_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     p = sub.add_parser("report", help="write a self-contained HTML report of a run")
     p.add_argument("run", help="run folder (or its name under runs/)")
     p.add_argument("-o", "--output", type=Path, help="output file (default: RUN/report.html)")
-    p.add_argument("--top", type=int, default=10, help="programs shown with their code (default 10)")
+    p.add_argument("--top", type=int, default=10,
+                   help="programs shown with their code (default 10)")
     _add_database(p)
     p.set_defaults(handler=cmd_report)
 
@@ -224,7 +232,8 @@ def add_report_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     p.add_argument("--runs", default=DEFAULT_RUNS, help="folder searched for runs (default: runs/)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765)")
-    p.add_argument("--top", type=int, default=10, help="programs shown with their code per report (default 10)")
+    p.add_argument("--top", type=int, default=10,
+                   help="programs shown with their code per report (default 10)")
     p.add_argument("--token", nargs="?", const="", metavar="SECRET",
                    help="every request must carry this secret (bare --token: a random one); "
                         "use it whenever --host is not 127.0.0.1 (see docs/report.md)")

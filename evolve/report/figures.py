@@ -47,12 +47,16 @@ def best_over(data: RunData, axis: str) -> go.Figure:
         x=[pt[1] if use_usd else pt[0] for pt in data.scatter], y=[pt[2] for pt in data.scatter],
         mode="markers", name="valid program", marker={"size": 4, "color": COLORS["points"]},
     ))
-    fig.add_trace(go.Scatter(x=xs, y=[p.score for p in curve], mode="lines+markers", name="best (train)",
-                             line={"shape": "hv", "color": COLORS["best"], "width": 2}, marker={"size": 5},
-                             text=[chart(p.program_id[:12]) for p in curve], hovertemplate="%{y:.6g}<br>%{text}"))
+    fig.add_trace(go.Scatter(
+        x=xs, y=[p.score for p in curve], mode="lines+markers", name="best (train)",
+        line={"shape": "hv", "color": COLORS["best"], "width": 2}, marker={"size": 5},
+        text=[chart(p.program_id[:12]) for p in curve], hovertemplate="%{y:.6g}<br>%{text}",
+    ))
     if any(p.holdout is not None for p in curve):
-        fig.add_trace(go.Scatter(x=xs, y=[p.holdout for p in curve], mode="lines", name="holdout of best",
-                                 line={"shape": "hv", "color": COLORS["holdout"], "dash": "dash"}))
+        fig.add_trace(go.Scatter(
+            x=xs, y=[p.holdout for p in curve], mode="lines", name="holdout of best",
+            line={"shape": "hv", "color": COLORS["holdout"], "dash": "dash"},
+        ))
     title = "Best score over LLM spend" if use_usd else "Best score over evaluations"
     return _layout(fig, title, "cumulative USD" if use_usd else "evaluation", "score")
 
@@ -73,7 +77,8 @@ def validity(data: RunData) -> go.Figure:
 def islands(data: RunData) -> go.Figure:
     names = [f"island {s.island}" for s in data.islands]
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=names, y=[s.valid for s in data.islands], name="valid", marker_color=COLORS["valid"],
+    fig.add_trace(go.Bar(x=names, y=[s.valid for s in data.islands], name="valid",
+                         marker_color=COLORS["valid"],
                          text=[f"best {s.best:.6g}" if s.best is not None else "no valid program"
                                for s in data.islands], textposition="inside"))
     fig.add_trace(go.Bar(x=names, y=[s.programs - s.valid for s in data.islands], name="invalid",
@@ -108,7 +113,8 @@ def occupancy(grid: Grid) -> go.Figure:
 def lineage(chain: list[ProgramRecord]) -> go.Figure:
     fig = go.Figure(go.Scatter(
         x=list(range(len(chain))), y=[p.score for p in chain], mode="lines+markers",
-        text=[chart(f"{p.id[:12]} ({p.origin}, generation {p.generation})") for p in chain], hovertemplate="%{y:.6g}<br>%{text}",
+        text=[chart(f"{p.id[:12]} ({p.origin}, generation {p.generation})") for p in chain],
+        hovertemplate="%{y:.6g}<br>%{text}",
         line={"color": COLORS["best"]}, name="score",
     ))
     fig.update_xaxes(**integer_ticks(len(chain) - 1))
@@ -119,7 +125,8 @@ def holdout_vs_train(data: RunData) -> go.Figure:
     pairs = data.holdout_pairs
     fig = go.Figure(go.Scatter(
         x=[p[0] for p in pairs], y=[p[1] for p in pairs], mode="markers", name="program",
-        text=[chart(p[2][:12]) for p in pairs], hovertemplate="train %{x:.6g}<br>holdout %{y:.6g}<br>%{text}",
+        text=[chart(p[2][:12]) for p in pairs],
+        hovertemplate="train %{x:.6g}<br>holdout %{y:.6g}<br>%{text}",
         marker={"size": 5, "color": COLORS["holdout"], "opacity": 0.6},
     ))
     if pairs:
@@ -133,10 +140,12 @@ def holdout_vs_train(data: RunData) -> go.Figure:
 def cost_per_model(data: RunData) -> go.Figure:
     names = [chart(m.name) for m in data.models]
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=names, y=[m.usd for m in data.models], name="USD", marker_color=COLORS["bar"],
+    fig.add_trace(go.Bar(x=names, y=[m.usd for m in data.models], name="USD",
+                         marker_color=COLORS["bar"],
                          text=[f"{m.calls} calls" for m in data.models], textposition="auto"))
-    fig.add_trace(go.Scatter(x=names, y=[m.new_best for m in data.models], name="new best programs",
-                             yaxis="y2", mode="markers", marker={"size": 12, "color": COLORS["best"]}))
+    fig.add_trace(go.Scatter(x=names, y=[m.new_best for m in data.models],
+                             name="new best programs", yaxis="y2", mode="markers",
+                             marker={"size": 12, "color": COLORS["best"]}))
     fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "title": "new bests",
                               "showgrid": False, "rangemode": "tozero",
                               **integer_ticks(max((m.new_best for m in data.models), default=1))})

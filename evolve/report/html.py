@@ -78,10 +78,12 @@ def _finalize(value: Any) -> Any:
 
 
 def _env() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
+    env = Environment(loader=FileSystemLoader(TEMPLATES),
+                      autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True, finalize=_finalize)
-    env.filters.update(score=fmt_score, value=fmt_value, usd=fmt_usd, date=fmt_date, duration=fmt_duration,
-                       short=lambda s: (s or "")[:12], clip=_clip, short_label=short_label)
+    env.filters.update(score=fmt_score, value=fmt_value, usd=fmt_usd, date=fmt_date,
+                       duration=fmt_duration, short=lambda s: (s or "")[:12], clip=_clip,
+                       short_label=short_label)
     return env
 
 
@@ -132,7 +134,8 @@ def _diff_markup(lines: list[str]) -> tuple[Markup, int, int]:
     removed = sum(1 for line in lines if line.startswith("-") and not line.startswith("---"))
     if not lines:
         return Markup('<p class="muted">same code (a copy)</p>'), 0, 0
-    return Markup(highlight(_clip("\n".join(lines), MAX_CODE_CHARS), DiffLexer(), _FORMATTER)), added, removed
+    markup = Markup(highlight(_clip("\n".join(lines), MAX_CODE_CHARS), DiffLexer(), _FORMATTER))
+    return markup, added, removed
 
 
 def lineage_steps(chain: list[ProgramRecord]) -> tuple[list[LineageStep], int]:
@@ -205,7 +208,8 @@ def build_report(handle: RunHandle, top_n: int = 10, refresh_s: int | None = Non
     page = _env().get_template("report.html.j2").render(
         run=record, handle=handle, data=data, best=best, summary=summary, steps=steps,
         omitted_steps=omitted, model_mix=fmt_model_mix(mix), holdout_of=program_holdout,
-        highlight=highlight_code, highlight_program=highlight_program, pygments_css=Markup(_FORMATTER.get_style_defs(".hl")),
+        highlight=highlight_code, highlight_program=highlight_program,
+        pygments_css=Markup(_FORMATTER.get_style_defs(".hl")),
         figures_json=figures_json(data), version=__version__, plotly_src=plotly_src,
         plotly_js=Markup(plotly_js()) if plotly_src is None else Markup(""), offline=offline,
         generated=time.strftime("%Y-%m-%d %H:%M:%S"), counters=c, refresh_s=refresh_s,

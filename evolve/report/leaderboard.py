@@ -127,7 +127,8 @@ def sort_rows(rows: Iterable[LeaderboardRow], key: str | None = None,
     """Default: grouped by problem, best score first. Missing values always sort last."""
     items = list(rows)
     if key is None:
-        return sorted(items, key=lambda r: (r.problem, r.score is None, -(r.score or 0.0), r.created_at))
+        return sorted(items, key=lambda r: (r.problem, r.score is None, -(r.score or 0.0),
+                                            r.created_at))
     if key not in SORT_KEYS:
         raise UserError(f"unknown sort key {key!r} (one of: {', '.join(SORT_KEYS)})", "--sort")
     attr = SORT_KEYS[key]

@@ -69,9 +69,8 @@ class LiveProgress:
         line.append(f"iteration {p.iterations}{budget}", style="bold")
         line.append(f"  best {_fmt_score(p.best_score)}", style="green")
         line.append(f"  valid {rate:.0%}  evals {p.evaluations} ({p.evals_per_s:.2f}/s)")
-        line.append(
-            f"  ${p.usd:.4f}  elapsed {time.strftime('%H:%M:%S', time.gmtime(p.elapsed_s))}  ETA {_eta(p)}"
-        )
+        elapsed = time.strftime("%H:%M:%S", time.gmtime(p.elapsed_s))
+        line.append(f"  ${p.usd:.4f}  elapsed {elapsed}  ETA {_eta(p)}")
         return line
 
     def update(self, progress: Progress) -> None:
@@ -126,7 +125,8 @@ def print_summary(summary: RunSummary, console: Console, offline: bool = False) 
             table.add_row(
                 "metrics",
                 Text(safe_text.line(", ".join(
-                    f"{safe_text.line(k)}={v:.6g}" if isinstance(v, float) else f"{safe_text.line(k)}={v}"
+                    f"{safe_text.line(k)}={v:.6g}" if isinstance(v, float)
+                    else f"{safe_text.line(k)}={v}"
                     for k, v in shown), safe_text.TEXT_CHARS)),
             )
         written = "best_program/" if best.files else "best_program.py"  # a folder program

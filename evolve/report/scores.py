@@ -111,7 +111,9 @@ def offline_models(models: Sequence[Any]) -> bool:
     """True when the offline engine answers every call: no model configured, or only
     ``provider: offline`` ones (given as config objects or as stored mappings)."""
     def provider(model: Any) -> Any:
-        return model.get("provider") if isinstance(model, Mapping) else getattr(model, "provider", None)
+        if isinstance(model, Mapping):
+            return model.get("provider")
+        return getattr(model, "provider", None)
 
     return all(provider(m) == "offline" for m in models)
 

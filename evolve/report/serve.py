@@ -107,7 +107,8 @@ class RunBrowser:
         with self._lock:
             self._cache[run_dir] = (key, *entry)
             self._cache.move_to_end(run_dir)
-            while len(self._cache) > 1 and sum(len(v[1]) for v in self._cache.values()) > CACHE_BYTES:
+            while (len(self._cache) > 1
+                   and sum(len(v[1]) for v in self._cache.values()) > CACHE_BYTES):
                 self._cache.popitem(last=False)
 
 
@@ -118,9 +119,12 @@ def _index_page(root: Path, rows: list[LeaderboardRow], warnings: list[str]) -> 
         link = "/run/" + quote(Path(r.run_dir).relative_to(root).as_posix())
         body.append(
             f"<tr><td>{esc(r.problem)}</td><td><a href=\"{esc(link)}\">{esc(r.run)}</a></td>"
-            f"<td>{esc(r.status)}</td><td class=n>{fmt_score(r.score)}</td><td class=n>{fmt_score(r.holdout)}</td>"
-            f"<td>{esc(fmt_model_mix(r.models))}</td><td class=n>{r.llm_calls}</td><td class=n>{r.tokens:,}</td>"
-            f"<td class=n>{fmt_usd(r.usd)}</td><td class=n>{r.evaluations}</td><td class=n>{fmt_duration(r.wall_s)}</td>"
+            f"<td>{esc(r.status)}</td><td class=n>{fmt_score(r.score)}</td>"
+            f"<td class=n>{fmt_score(r.holdout)}</td>"
+            f"<td>{esc(fmt_model_mix(r.models))}</td><td class=n>{r.llm_calls}</td>"
+            f"<td class=n>{r.tokens:,}</td>"
+            f"<td class=n>{fmt_usd(r.usd)}</td><td class=n>{r.evaluations}</td>"
+            f"<td class=n>{fmt_duration(r.wall_s)}</td>"
             f"<td class=n>{r.seed}</td><td>{fmt_date(r.created_at)}</td></tr>")
     notes = "".join(f"<li>{esc(line(w, 1000))}</li>" for w in warnings)
     heads = ("problem", "run", "status", "train", "holdout", "models", "LLM calls", "tokens", "USD",
@@ -132,7 +136,8 @@ def _index_page(root: Path, rows: list[LeaderboardRow], warnings: list[str]) -> 
         "td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left}.n{text-align:right}"
         "th{background:#f6f8fa}</style></head><body>"
         f"<h1>evolve runs under {esc(line(root, 1000))}</h1>"
-        f"<table id=leaderboard><tr>{''.join(f'<th>{h}</th>' for h in heads)}</tr>{''.join(body)}</table>"
+        f"<table id=leaderboard><tr>{''.join(f'<th>{h}</th>' for h in heads)}</tr>"
+        f"{''.join(body)}</table>"
         + (f"<ul class=warnings>{notes}</ul>" if notes else "")
         + ("<p>No runs yet.</p>" if not rows else "") + "</body></html>"
     )
@@ -190,8 +195,8 @@ def make_server(root: str | Path, host: str = "127.0.0.1", port: int = 8765, top
             except UserError as exc:
                 self._send(500, f"cannot read this run: {exc}")
             except Exception as exc:  # noqa: BLE001 - one bad run must not drop the connection
-                print(f"evolve serve: {line(self.path, 200)}: {type(exc).__name__}: {line(exc, 300)}",
-                      file=sys.stderr)
+                print(f"evolve serve: {line(self.path, 200)}: {type(exc).__name__}: "
+                      f"{line(exc, 300)}", file=sys.stderr)
                 self._send(500, f"cannot show this page ({type(exc).__name__})")
 
         def _route(self, path: str) -> None:
@@ -233,7 +238,8 @@ def make_server(root: str | Path, host: str = "127.0.0.1", port: int = 8765, top
 
         _set_cookie = False
 
-        def _send(self, status: int, text: str, policy: str = PLAIN_POLICY, raw: bool = False) -> None:
+        def _send(self, status: int, text: str, policy: str = PLAIN_POLICY,
+                  raw: bool = False) -> None:
             body = text if raw or status == 200 else _message_page(status, text)
             data = body.encode("utf-8", "replace")
             self.send_response(status)

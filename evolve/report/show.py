@@ -52,7 +52,8 @@ def summary_table(program: ProgramRecord) -> Table:
     table.add_row("status", status)
     table.add_row("score (train)", fmt_score(program.score))
     table.add_row("score (holdout)", fmt_score(program_holdout(program)))
-    table.add_row("origin", Text(program.origin + (f" by {program.model}" if program.model else "")))
+    by_model = f" by {program.model}" if program.model else ""
+    table.add_row("origin", Text(program.origin + by_model))
     table.add_row("parent", Text(program.parent_id or "-"))
     table.add_row("island / generation / iteration",
                   f"{program.island} / {program.generation} / {program.iteration}")
@@ -68,7 +69,8 @@ LINEAGE_ROWS = 30  # longer lineages show their first and last steps
 def lineage_table(chain: list[ProgramRecord]) -> Table:
     table = Table(title=f"lineage (root first, {len(chain) - 1} steps)", title_justify="left")
     for name in ("generation", "program", "origin", "score", "change", "model"):
-        table.add_column(name, justify="right" if name in ("generation", "score", "change") else "left")
+        numeric = name in ("generation", "score", "change")
+        table.add_column(name, justify="right" if numeric else "left")
     previous: float | None = None
     hidden = range(5, len(chain) - (LINEAGE_ROWS - 5)) if len(chain) > LINEAGE_ROWS else range(0)
     for index, program in enumerate(chain):
@@ -90,7 +92,8 @@ def lineage_table(chain: list[ProgramRecord]) -> Table:
     return table
 
 
-def show_program(console: Console, handle: RunHandle, program: ProgramRecord, code: bool = True) -> None:
+def show_program(console: Console, handle: RunHandle, program: ProgramRecord,
+                 code: bool = True) -> None:
     """Everything stored about one program, holdout kept apart from train metrics."""
     program = shown_program(program)
     console.print(Panel(summary_table(program), title=f"run {escape(handle.name)}", expand=False))
@@ -138,7 +141,8 @@ def unified_diff(a: ProgramRecord, b: ProgramRecord, context: int = 3) -> list[s
         return files_diff(a.files or {"program": a.code}, b.files or {"program": b.code},
                           context, (f"a/{a.id[:12]}", f"b/{b.id[:12]}"))
     return list(difflib.unified_diff(
-        a.code.splitlines(), b.code.splitlines(), fromfile=f"a/{a.id[:12]} (score {fmt_score(a.score)})",
+        a.code.splitlines(), b.code.splitlines(),
+        fromfile=f"a/{a.id[:12]} (score {fmt_score(a.score)})",
         tofile=f"b/{b.id[:12]} (score {fmt_score(b.score)})", lineterm="", n=context,
     ))
 
@@ -166,7 +170,8 @@ def diff_header(a: ProgramRecord, b: ProgramRecord) -> Text:
 
 
 def show_diff(console: Console, a: ProgramRecord, b: ProgramRecord) -> None:
-    """Line by line, each printed whole: a terminal wraps long lines, a pipe gets them as they are."""
+    """Line by line, each printed whole: a terminal wraps long lines, a pipe gets them as
+    they are."""
     console.print(diff_header(a, b))
     lines = unified_diff(a, b)
     if not lines:

@@ -52,8 +52,9 @@ class RunHandle:
 def _locate(run: str | Path) -> Path:
     """A run folder from a path, or from a bare name under the default ``runs/``."""
     path = Path(run)
-    if not path.exists() and not path.is_absolute() and (DEFAULT_RUNS_ROOT / path / RUN_FILE).is_file():
-        return DEFAULT_RUNS_ROOT / path
+    under_runs = DEFAULT_RUNS_ROOT / path
+    if not path.exists() and not path.is_absolute() and (under_runs / RUN_FILE).is_file():
+        return under_runs
     if not path.exists():
         raise UserError("no such run folder", str(run))
     return resolve_run_dir(path)
@@ -88,7 +89,8 @@ def find_run_dirs(root: str | Path) -> list[Path]:
     return sorted(found)
 
 
-def iter_runs(root: str | Path, warn: list[str], database: str | None = None) -> Iterator[RunHandle]:
+def iter_runs(root: str | Path, warn: list[str],
+              database: str | None = None) -> Iterator[RunHandle]:
     """Open each run below ``root``; runs that cannot be opened add a one-line warning.
 
     Handles are yielded one at a time and closed by the caller (many runs, few engines).
@@ -104,7 +106,10 @@ def iter_runs(root: str | Path, warn: list[str], database: str | None = None) ->
 
 def skipped(run_dir: Path, exc: BaseException) -> str:
     """The one-line warning for a run that cannot be shown (safe to print anywhere)."""
-    reason = exc.message if isinstance(exc, UserError) else f"cannot read it ({type(exc).__name__}: {exc})"
+    if isinstance(exc, UserError):
+        reason = exc.message
+    else:
+        reason = f"cannot read it ({type(exc).__name__}: {exc})"
     return line(f"skipped {run_dir}: {reason}", 500)
 
 
@@ -123,8 +128,8 @@ def resolve_program(handle: RunHandle, ref: str) -> ProgramRecord:
         raise UserError(f"no program with id {ref!r} in this run", str(handle.run_dir))
     if len(matches) > 1:
         shown = ", ".join(m[:12] for m in matches[:5])
-        raise UserError(f"program id prefix {ref!r} is ambiguous ({len(matches)} matches: {shown}...)",
-                        str(handle.run_dir))
+        raise UserError(f"program id prefix {ref!r} is ambiguous "
+                        f"({len(matches)} matches: {shown}...)", str(handle.run_dir))
     return handle.store.get_program(matches[0])
 
 

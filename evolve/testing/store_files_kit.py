@@ -6,23 +6,19 @@ distinct file text is stored once, however many programs (of any run) hold it.
 
 from __future__ import annotations
 
-import multiprocessing
-import time
 from typing import Any
 
 from evolve.codebase import combined_text
 from evolve.database.ledger import Attempt, Outcome
 from evolve.database.records import ProgramRecord, new_id
 from evolve.database.store import Store
+from evolve.testing.store_writers import program, two_writers
 
 FOLDER_WRITES = 10
 
 
 def folder_program(run_id: str, files: dict[str, str], **fields: Any) -> ProgramRecord:
-    values: dict[str, Any] = {"id": new_id(), "run_id": run_id, "code": combined_text(files),
-                              "files": dict(files), "valid": True, "score": 1.0, "origin": "llm"}
-    values.update(fields)
-    return ProgramRecord(**values)
+    return program(run_id, **{"code": combined_text(files), "files": dict(files), **fields})
 
 
 def _files(tag: str) -> dict[str, str]:
@@ -101,16 +97,8 @@ class FolderProgramRules:
         with self.store() as store:
             run_id = store.create_run("kit-files", "p", {}, 0)
             before = store.count_file_blobs()
-        context = multiprocessing.get_context("fork")
-        barrier = context.Barrier(2)
-        workers = [context.Process(target=_write_shared_files,
-                                   args=(self.url, run_id, run_id, barrier)) for _ in range(2)]
-        for process in workers:
-            process.start()
-        deadline = time.monotonic() + 120
-        for process in workers:
-            process.join(timeout=max(1.0, deadline - time.monotonic()))
-        assert [process.exitcode for process in workers] == [0, 0], "a writer failed"
+        writers = two_writers(_write_shared_files, self.url, run_id, run_id)
+        assert writers == [0, 0], "a writer failed"
         with self.store() as store:
             assert store.count_programs(run_id) == 2 * FOLDER_WRITES
             assert store.count_file_blobs() - before == 2 + FOLDER_WRITES, (

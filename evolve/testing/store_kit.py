@@ -15,8 +15,6 @@ raises ``AssertionError`` saying which rule broke.
 from __future__ import annotations
 
 import math
-import multiprocessing
-import time
 from typing import Any
 
 from sqlalchemy import select
@@ -24,44 +22,12 @@ from sqlalchemy.exc import IntegrityError
 
 from evolve.database.ledger import Attempt, Outcome
 from evolve.database.models import llm_transcripts_table
-from evolve.database.records import (
-    COUNTER_NAMES,
-    LLMCallRecord,
-    ProgramRecord,
-    RunCounters,
-    Transcript,
-    new_id,
-)
+from evolve.database.records import COUNTER_NAMES, RunCounters, Transcript, new_id
 from evolve.database.store import Store
 from evolve.testing.store_files_kit import FolderProgramRules
+from evolve.testing.store_writers import call, program, two_writers
 
 WRITES_PER_PROCESS = 25
-
-
-def program(run_id: str, **fields: Any) -> ProgramRecord:
-    values: dict[str, Any] = {
-        "id": new_id(),
-        "run_id": run_id,
-        "code": "def f(x):\n    return x\n",
-        "valid": True,
-        "score": 1.0,
-        "origin": "llm",
-    }
-    values.update(fields)
-    return ProgramRecord(**values)
-
-
-def call(run_id: str, tokens: int = 10, cost: float = 0.01, **fields: Any) -> LLMCallRecord:
-    values: dict[str, Any] = {
-        "run_id": run_id,
-        "model": "kit-model",
-        "prompt_tokens": tokens,
-        "completion_tokens": tokens // 2,
-        "cost_usd": cost,
-        "latency_s": 0.5,
-    }
-    values.update(fields)
-    return LLMCallRecord(**values)
 
 
 def _write_entries(url: str, run_id: str, barrier: Any) -> None:
@@ -236,18 +202,7 @@ class StoreConformance(FolderProgramRules):
     def test_two_processes_committing_at_once_lose_no_updates(self) -> None:
         with self.store() as store:
             run_id = store.create_run("kit-concurrent", "p", {}, 0)
-        context = multiprocessing.get_context("fork")
-        barrier = context.Barrier(2)
-        workers = [
-            context.Process(target=_write_entries, args=(self.url, run_id, barrier))
-            for _ in range(2)
-        ]
-        for process in workers:
-            process.start()
-        deadline = time.monotonic() + 120
-        for process in workers:
-            process.join(timeout=max(1.0, deadline - time.monotonic()))
-        assert [process.exitcode for process in workers] == [0, 0], "a writer failed"
+        assert two_writers(_write_entries, self.url, run_id) == [0, 0], "a writer failed"
         with self.store() as store:
             counters = store.counters(run_id)
             total = 2 * WRITES_PER_PROCESS

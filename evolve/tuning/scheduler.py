@@ -30,12 +30,15 @@ from evolve.database.ledger import Attempt, Outcome
 from evolve.database.records import ProgramRecord
 from evolve.edits import count_changed_lines, static_check
 from evolve.evaluation.types import EvaluationResult
+from evolve.file_edits import static_check_files
 from evolve.programs import evaluated_program
 from evolve.search.population import Population
 from evolve.tunable import SearchSpace, SpaceError, space_of
+from evolve.tunable.folder import FolderSpace, folder_space_of
 from evolve.tuning.study import Study, TrialPlan
 
-Evaluate = Callable[[str, str, int], Awaitable[EvaluationResult]]  # (program id, code, seed)
+# (program id, code, seed, files): files of a folder program ({} for a single file)
+Evaluate = Callable[[str, str, int, dict[str, str]], Awaitable[EvaluationResult]]
 Commit = Callable[[Attempt], None]
 Emit = Callable[[str, dict[str, Any]], None]
 Targets = Callable[[], Iterable[ProgramRecord]]
@@ -77,8 +80,10 @@ class Tuner:
         slots: int,
         forbidden_imports: list[str],
         emit: Emit | None = None,
+        languages: dict[str, str] | None = None,
     ) -> None:
         self.cfg = cfg
+        self.languages = dict(languages or {})  # problem.yaml's language overrides
         self.run_id = run_id
         self.seed = seed
         self.targets = targets
@@ -91,7 +96,7 @@ class Tuner:
         self._trials: dict[str, list[ProgramRecord]] = {}  # tuned program id -> stored trials
         self._settled: set[str] = set()  # ids studied, being studied, or not tunable
         self._codes: set[int] = set()  # code of every studied program and trial
-        self._spaces: dict[str, SearchSpace | None] = {}
+        self._spaces: dict[str, SearchSpace | FolderSpace | None] = {}
         self.focus: str | None = None  # set: only this program's study is resumed
 
     # ------------------------------------------------------------------ state
@@ -123,10 +128,12 @@ class Tuner:
         self.active.append(study)
         return study
 
-    def _space_of(self, program: ProgramRecord) -> SearchSpace | None:
+    def _space_of(self, program: ProgramRecord) -> SearchSpace | FolderSpace | None:
         if program.id not in self._spaces:
             try:
-                space: SearchSpace | None = space_of(program.code).first(self.cfg.max_parameters)
+                whole = (folder_space_of(program.files, self.languages) if program.files
+                         else space_of(program.code))  # a folder program: each editable file
+                space: SearchSpace | FolderSpace | None = whole.first(self.cfg.max_parameters)
             except (ValueError, ArithmeticError, RecursionError, MemoryError) as exc:
                 # A candidate's text: whatever it holds skips the program, never the run.
                 reason = str(exc) if isinstance(exc, SpaceError) else type(exc).__name__
@@ -182,16 +189,20 @@ class Tuner:
         study, parent = plan.study, plan.study.parent
         stored = False
         try:
-            reason = static_check(plan.code, self.forbidden_imports, None, 0)
+            files = (study.space.apply_files(plan.params)
+                     if isinstance(study.space, FolderSpace) else {})
+            reason = (static_check_files(parent.files, files, self.forbidden_imports, None, 0,
+                                         self.languages) if files
+                      else static_check(plan.code, self.forbidden_imports, None, 0))
             if reason:
                 result = EvaluationResult.invalid(f"static check: {reason}")
             else:
                 # The parent's evaluation seed for every trial: differences are the values'.
-                result = await evaluate(plan.program_id, plan.code, parent.iteration)
+                result = await evaluate(plan.program_id, plan.code, parent.iteration, files)
             trial = evaluated_program(
                 self.run_id, plan.program_id, plan.code, result, island=parent.island,
                 origin="tune", parent=parent, iteration=plan.iteration,
-                changed_lines=count_changed_lines(parent.code, plan.code),
+                changed_lines=count_changed_lines(parent.code, plan.code), files=files,
             )  # fmt: skip
             values = study.values_of(trial)
             trial.metadata = {"tune": study.metadata(plan, values)}
@@ -238,7 +249,8 @@ def build_tuner(
         return None
     slots = max(1, math.floor(tune.share * cfg.evaluation.workers))
     targets = TARGETS[tune.targets](population, islands)
-    return Tuner(tune, run_id, cfg.seed, targets, slots, cfg.constraints.forbidden_imports, emit)
+    return Tuner(tune, run_id, cfg.seed, targets, slots, cfg.constraints.forbidden_imports, emit,
+                 cfg.languages)
 
 
 def tuner_for(
@@ -263,7 +275,7 @@ def tuner_for(
 
     tune = dataclasses.replace(cfg.search.tune, trials=request.trials)
     workers, forbidden = cfg.evaluation.workers, cfg.constraints.forbidden_imports
-    tuner = Tuner(tune, run_id, cfg.seed, targets, workers, forbidden, emit)
+    tuner = Tuner(tune, run_id, cfg.seed, targets, workers, forbidden, emit, cfg.languages)
     known = target()
     tuner.focus = known.id if known is not None else ""
     return tuner

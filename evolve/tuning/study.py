@@ -32,6 +32,7 @@ from optuna.distributions import (
 from evolve.config import PluginSpec
 from evolve.database.records import ProgramRecord, new_id
 from evolve.tunable import Parameter, SearchSpace
+from evolve.tunable.folder import FolderSpace
 from evolve.tunable.rules import Value
 from evolve.tuning.samplers import build_sampler
 
@@ -76,7 +77,7 @@ class Study:
     def __init__(
         self,
         parent: ProgramRecord,
-        space: SearchSpace,
+        space: SearchSpace | FolderSpace,
         sampler: PluginSpec,
         objectives: str,
         trials: int,
@@ -92,7 +93,7 @@ class Study:
         self.distributions = {p.name: distribution(p) for p in space.parameters}
         # Another seed once trials are stored: a resumed study must not draw again the
         # random start-up points it drew before it was cut short.
-        mixed = seed * 1_000_003 + zlib.crc32(parent.id.encode()) + len(stored)
+        mixed = seed * 1_000_003 + zlib.crc32(parent.code.encode()) + len(stored)
         directions = [optuna.study.StudyDirection.MAXIMIZE] * max(1, len(self.keys))
         self.optuna = optuna.create_study(
             directions=directions, sampler=build_sampler(sampler, mixed % 2**32)

@@ -35,7 +35,8 @@ class Case:
 
 
 def load_cases(path: Path) -> list[Case]:
-    """Cases from a JSON list of ``{gpu_num, models: [{model_name, model_size, req_rate, slo}]}``."""
+    """Cases from a JSON list of
+    ``{gpu_num, models: [{model_name, model_size, req_rate, slo}]}``."""
     cases = []
     for i, item in enumerate(json.loads(Path(path).read_text())):
         models = item["models"]

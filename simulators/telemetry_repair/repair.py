@@ -54,7 +54,9 @@ def _number(value: Any) -> float | None:
 
 def _triple(value: Any, where: str) -> tuple[Any, Any, Any]:
     if not isinstance(value, (tuple, list)) or len(value) != 3:
-        shape = type(value).__name__ + (f" of length {len(value)}" if isinstance(value, (tuple, list)) else "")
+        shape = type(value).__name__
+        if isinstance(value, (tuple, list)):
+            shape += f" of length {len(value)}"
         raise InvalidRepair(f"{where} must be (original, repaired, confidence), got {shape}")
     return value[0], value[1], value[2]
 
@@ -62,7 +64,8 @@ def _triple(value: Any, where: str) -> tuple[Any, Any, Any]:
 def check_repair(value: Any, network: Network) -> Repair:
     if not isinstance(value, dict):
         raise InvalidRepair(
-            f"run_repair must return a dict interface_id -> repaired fields, got {type(value).__name__}"
+            "run_repair must return a dict interface_id -> repaired fields, "
+            f"got {type(value).__name__}"
         )
     known = set(network.interfaces)
     for key in value:
