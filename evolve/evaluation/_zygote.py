@@ -119,8 +119,12 @@ class Template:
         return int(reply["status"]), float(reply["cpu_s"])
 
     def _receive(self, deadline: float) -> dict[str, Any]:
-        ready, _, _ = select.select([self.sock], [], [], max(0.0, deadline - time.monotonic()))
-        message = self.sock.recv(65536) if ready else b""
+        try:
+            ready, _, _ = select.select([self.sock], [], [],
+                                        max(0.0, deadline - time.monotonic()))
+            message = self.sock.recv(65536) if ready else b""
+        except OSError:  # e.g. reset: the template died with our request unread
+            message = b""
         if not message:
             raise TemplateGone("the sandbox's fork template stopped answering")
         reply: dict[str, Any] = json.loads(message)
