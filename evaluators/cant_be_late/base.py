@@ -7,6 +7,7 @@ costs becomes one score (``combined``) and which ADRS figures it reports.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ def resolve(problem_dir: Path, value: str, key: str) -> Path:
     return path
 
 
-class SpotEvaluator:
+class SpotEvaluator(ABC):
     """Scores a strategy on the ``train`` schedule; the ``holdout`` one apart."""
 
     train: Schedule
@@ -61,13 +62,13 @@ class SpotEvaluator:
         self.late_penalty = late_penalty
         self.memory_mb = int(memory_mb)
 
+    @abstractmethod
     def combined(self, scored: Scored, costs: np.ndarray) -> float:
         """One score from per-run costs; higher is better."""
-        raise NotImplementedError
 
+    @abstractmethod
     def adrs_metrics(self, scored: Scored) -> dict[str, float]:
         """The figures the published ADRS evaluator reports, for comparison."""
-        raise NotImplementedError
 
     def _score(self, schedule: Schedule, candidate: Path, context: EvaluationContext,
                what: str) -> Scored:

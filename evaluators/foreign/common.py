@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ def starts_processes(sources: dict[str, bytes]) -> bool:
     return False
 
 
-class FolderEvaluator:
+class FolderEvaluator(ABC):
     """Base of the foreign evaluators: the folder's files, limits and the driver call."""
 
     program_name = "program.py"  # the candidate's file name in the work dir
@@ -106,10 +107,10 @@ class FolderEvaluator:
         for shim in sorted(SHIMS.rglob("*.py")):
             self.shipped[f"shims/{shim.relative_to(SHIMS).as_posix()}"] = shim.read_bytes()
 
+    @abstractmethod
     def _result(self, answer: dict[str, Any]) -> EvaluationResult:
         """The result the driver's answer stands for; ValueError, TypeError or
         AttributeError where the answer is malformed."""
-        raise NotImplementedError
 
     def run_driver(self, candidate_path: Path, context: EvaluationContext, function: str,
                    args: tuple[Any, ...], runs: int) -> EvaluationResult:

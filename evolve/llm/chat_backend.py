@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from abc import ABC, abstractmethod
 from typing import Any
 
 from evolve.config import LLMConfig, ModelConfig
@@ -58,7 +59,7 @@ def status_summary(exc: Any) -> str:
     return summarise_response(int(exc.status_code), content_type, body)
 
 
-class ChatBackend:
+class ChatBackend(ABC):
     """A subclass says what its client takes beside the common fields (``_client_args``)
     and sends one request (``_send``)."""
 
@@ -88,11 +89,13 @@ class ChatBackend:
     def _client_args(self, params: GenerationParams) -> dict[str, Any]:
         return {}
 
+    @abstractmethod
     async def _send(self, args: dict[str, Any], params: GenerationParams) -> Any:
-        raise NotImplementedError
+        """Send one request with ``args``; the client's answer object."""
 
     def _explain(self, error: LLMError) -> None:
         """Add what the user can do about ``error`` to its message (nothing by default)."""
+        return None
 
     def _request_args(
         self, messages: list[dict[str, str]], params: GenerationParams
